@@ -1,0 +1,161 @@
+/* store.h — PostgreSQL persistence, asynchronous on the event loop.
+ *
+ * The only module that includes libpq. It keeps a few connections (ingest,
+ * delivery, admin, listen), each a non-blocking libpq connection watched by
+ * libevent, reconnecting with backoff. Callers get results as jansson values
+ * or plain structs; every callback runs on the loop thread.
+ *
+ * Ingest runs as a two-phase group transaction (struct store_batch): phase 1
+ * BEGINs, locks and loads the work orders and looks up the inbox for the
+ * group's messages; the caller then decides (orchestrator) and adds writes;
+ * phase 2 sends every write and COMMIT in one pipeline. Nothing is answered
+ * before the commit callback reports success. */
+#ifndef TAKT_STORE_H
+#define TAKT_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct event_base;
+struct metrics;
+
+struct store;
+
+/* The schema version this build knows (number of migrations). */
+int store_schema_version_known(void);
+
+/* ---- lifecycle (daemon) ---- */
+
+/* ready: PostgreSQL reachable and the schema at the known version. */
+typedef void (*store_ready_cb)(void *arg, bool ready, const char *reason);
+
+/* auto_migrate: apply missing migrations once connected (migrate: auto).
+ * metrics may be NULL. The store copies conninfo. */
+struct store *store_new(struct event_base *base, const char *conninfo, bool auto_migrate,
+                        struct metrics *metrics);
+/* Called on every change of readiness (and once when first known). */
+void store_set_ready_cb(struct store *s, store_ready_cb cb, void *arg);
+void store_start(struct store *s);
+/* Readiness now; *reason (static or owned by the store) says why not, e.g.
+ * "postgres unreachable: ..." or "schema not migrated: run taktd --migrate". */
+bool store_is_ready(const struct store *s, const char **reason);
+/* Closes connections; pending callbacks are called with error "shutting down". */
+void store_free(struct store *s);
+
+/* ---- command line (blocking: never called from the loop) ---- */
+
+/* taktd --migrate: apply what is missing in one transaction under an advisory
+ * lock. Returns 0 and the resulting version in *version, or -1 with err. A
+ * schema newer than this build is an error. */
+int store_migrate_blocking(const char *conninfo, int *version, char *err, size_t errlen);
+
+struct store_replay_selector {
+        const char *message_id;  /* outbox id (decimal) */
+        const char *destination;
+        const char *plant;
+        bool all_failed;
+};
+/* taktd --replay: failed -> pending for the selected messages (and NOTIFY the
+ * running daemon); dry_run counts only. Returns 0 and *count, or -1 + err. */
+int store_replay_blocking(const char *conninfo, const struct store_replay_selector *sel,
+                          bool dry_run, long *count, char *err, size_t errlen);
+
+/* ---- outbox rows, as the dispatcher sees them ---- */
+
+struct store_outbox_row {
+        int64_t id;             /* outbox id: the Idempotency-Key, commit order */
+        char *destination;      /* owned strings */
+        char *plant;
+        char *work_order;       /* NULL for downtime */
+        char *lane;             /* "<plant>/<work_order or work_center>" */
+        char *type;
+        char *message_id;       /* the canonical envelope's id */
+        char *correlation_id;
+        json_t *envelope;       /* owned reference: the canonical envelope */
+        char *state;            /* pending | held | delivered | failed */
+        int attempts;
+        int64_t next_attempt_ms;
+        int64_t created_ms;     /* accepted (commit) time */
+};
+void store_outbox_row_clear(struct store_outbox_row *row);
+
+/* ---- ingest group transaction ---- */
+
+struct store_batch;
+
+struct store_wo_key {
+        const char *plant;
+        const char *work_order;
+};
+struct store_inbox_key {
+        const char *source;
+        const char *id;
+};
+
+/* Phase 1 finished: error NULL on success (then read with the getters below
+ * and add writes), else the batch is already rolled back and must be freed. */
+typedef void (*store_batch_loaded_cb)(void *arg, struct store_batch *b, const char *error);
+/* Phase 2 finished: error NULL means COMMITTED. */
+typedef void (*store_batch_committed_cb)(void *arg, struct store_batch *b, const char *error);
+
+/* Start a group transaction: BEGIN, lock and load these work orders (SELECT
+ * ... FOR UPDATE) and look up these inbox keys. Keys are copied. Returns NULL
+ * when PostgreSQL is not ready (nothing started, cb not called). One batch at
+ * a time runs on the ingest connection; a second begin waits in line. */
+struct store_batch *store_batch_begin(struct store *s, const struct store_wo_key *wos,
+                                      size_t n_wos, const struct store_inbox_key *inbox,
+                                      size_t n_inbox, store_batch_loaded_cb cb, void *arg);
+
+/* Borrowed, valid until store_batch_free(); NULL when absent. */
+const json_t *store_batch_work_order(const struct store_batch *b, const char *plant,
+                                     const char *work_order);
+/* The stored answer of an earlier identical (source, id): {"http_status":
+ * 202, "body": {...}}; NULL when new. */
+const json_t *store_batch_inbox_answer(const struct store_batch *b, const char *source,
+                                       const char *id);
+
+/* Writes (buffered until commit; values copied). */
+void store_batch_put_inbox(struct store_batch *b, const char *source, const char *id,
+                           const char *correlation_id, int http_status, const json_t *body,
+                           const json_t *envelope);
+void store_batch_put_work_order(struct store_batch *b, const char *plant, const char *work_order,
+                                const json_t *doc, const char *state, int64_t revision,
+                                int64_t next_deadline_ms);
+void store_batch_put_outbox(struct store_batch *b, const char *destination, const char *lane,
+                            const json_t *envelope, bool held);
+void store_batch_put_trace(struct store_batch *b, const char *correlation_id, const char *step,
+                           int64_t at_ms, const json_t *detail);
+/* held -> pending for every held message of this work order (in id order). */
+void store_batch_release_held(struct store_batch *b, const char *plant, const char *work_order);
+
+void store_batch_commit(struct store_batch *b, store_batch_committed_cb cb, void *arg);
+/* After a successful commit: the outbox rows the batch wrote or released
+ * (ids assigned), in id order, for the dispatcher. Borrowed. */
+const struct store_outbox_row *store_batch_outbox_rows(const struct store_batch *b, size_t *n);
+void store_batch_free(struct store_batch *b);
+
+/* ---- admin queries (results are new references; error NULL on success) ---- */
+
+typedef void (*store_json_cb)(void *arg, json_t *result, const char *error);
+
+/* {"doc": <work-order document>, "deliveries": [{id, destination, type, state,
+ * attempts, last_error}]}; result NULL (and error NULL) when unknown. */
+int store_work_order_get(struct store *s, const char *plant, const char *work_order,
+                         store_json_cb cb, void *arg);
+/* {"messages": [{id, destination, plant, work_order, type, state, attempts,
+ * last_error, created_at}]}, newest first, at most limit. */
+int store_messages_list(struct store *s, const char *state, const char *destination,
+                        const char *plant, int limit, store_json_cb cb, void *arg);
+/* {"correlation_id", "steps": [{step, at, detail}]} in time order; result
+ * NULL when no step is known. */
+int store_trace_get(struct store *s, const char *correlation_id, store_json_cb cb, void *arg);
+/* failed -> pending for one message (and a "replayed" trace step);
+ * {"id", "state"} or NULL when no failed message has that id. */
+int store_message_replay(struct store *s, int64_t id, store_json_cb cb, void *arg);
+/* Work orders with an unreported SLA deadline: [{"plant","work_order","doc"}]. */
+int store_sla_pending(struct store *s, store_json_cb cb, void *arg);
+
+#endif
