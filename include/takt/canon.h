@@ -39,7 +39,7 @@ bool canon_type_parse(const char *name, enum canon_type *out);
 unsigned canon_type_senders(enum canon_type t);
 
 struct canon_error {
-        char path[192];    /* JSON Pointer, e.g. "/3/data/quantity/value" */
+        char path[192]; /* JSON Pointer, e.g. "/3/data/quantity/value" */
         char message[192];
 };
 
@@ -52,6 +52,9 @@ struct canon_errors {
 /* Append an error at prefix+path (extra errors past the cap are dropped). */
 void canon_errors_add(struct canon_errors *errs, const char *prefix, const char *path,
                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Appends "/" + token to the JSON Pointer in buf, escaping '~' as "~0" and
+ * '/' as "~1" (RFC 6901); truncates to len. Returns buf. */
+const char *canon_pointer_append(char *buf, size_t len, const char *token);
 /* {"status":"invalid","errors":[{"path","message"}...]}; new reference. */
 json_t *canon_errors_json(const struct canon_errors *errs);
 
