@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# test.sh — the whole test suite, the way CI runs it (command 2 of README.md).
+#
+# 1. installs missing Debian packages (scripts/install-deps.sh),
+# 2. configures and builds two trees: build/ (RelWithDebInfo) and build-asan/
+#    (AddressSanitizer + UndefinedBehaviorSanitizer),
+# 3. runs ctest in each tree inside tests/harness/with-postgres.sh, which gives
+#    the integration tests a throwaway PostgreSQL 15 (scripts/ctest-tree.sh).
+#
+# Fails when a build fails, a test fails, or a tree runs no test at all. Ends
+# with one "takt: N passed, N failed" line. Budget: under 10 minutes on 2 cores.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+JOBS=${TAKT_JOBS:-2}
+start=$SECONDS
+
+phase() {
+        printf '\n=== %s (%ds) ===\n' "$*" $((SECONDS - start))
+}
+
+phase "dependencies"
+bash scripts/install-deps.sh </dev/null
+
+# configure_build DIR CMAKE_ARGS...: configure (first time) and build one tree.
+configure_build() {
+        local dir=$1
+        shift
+        phase "configure $dir"
+        mkdir -p "$dir"
+        cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$dir/configure.log" 2>&1 ||
+                {
+                        cat "$dir/configure.log"
+                        return 1
+                }
+        phase "build $dir"
+        cmake --build "$dir" -j"$JOBS"
+}
+configure_build build -DTAKT_SANITIZE=OFF
+configure_build build-asan -DTAKT_SANITIZE=ON
+
+HARNESS=tests/harness/with-postgres.sh
+if [[ ! -f $HARNESS ]]; then
+        echo "test.sh: $HARNESS is missing: integration tests cannot get a PostgreSQL" >&2
+        exit 1
+fi
+
+# Sanitizer reports must fail the test that caused them.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+passed=0
+failed=0
+status=0
+for tree in build build-asan; do
+        phase "tests in $tree"
+        counts=$(mktemp)
+        if ! bash "$HARNESS" bash scripts/ctest-tree.sh "$tree" "$counts" </dev/null; then
+                status=1
+        fi
+        read -r p f <"$counts" || { p=0; f=1; }
+        rm -f "$counts"
+        passed=$((passed + p))
+        failed=$((failed + f))
+done
+
+elapsed=$((SECONDS - start))
+phase "done"
+if ((elapsed > 600)); then
+        echo "test.sh: WARNING: the suite took ${elapsed}s, over its 600 s budget" >&2
+fi
+if ((passed + failed == 0)); then
+        echo "test.sh: no test ran" >&2
+        status=1
+fi
+echo "takt: $passed passed, $failed failed"
+exit $status
