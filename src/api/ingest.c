@@ -1,0 +1,579 @@
+/* ingest.c — request intake and the group-commit queue (see takt/ingest.h).
+ *
+ * Intake does everything that needs no database: source, content type,
+ * credentials, JSON, dialect, validation, sender rules. A request that passes
+ * joins the wait queue. At the end of the loop turn (the `kick` event) every
+ * waiting request moves into one store batch; while that batch is in flight
+ * new requests wait for the next one. Answers go out in the commit callback,
+ * so no 202 precedes its COMMIT. */
+#include "ingest_internal.h"
+
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "sla_timers.h"
+#include "takt/auth.h"
+#include "takt/delivery.h"
+#include "takt/http.h"
+#include "takt/log.h"
+#include "takt/metrics.h"
+
+#define INGEST_MAX_BATCH_ITEMS 1000
+#define INGEST_MAX_GROUP_ITEMS 4000 /* messages per group transaction */
+
+double ingest_monotonic(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int64_t ingest_now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void ingest_count(struct ingest *ing, const char *source, const char *type, const char *result)
+{
+        const char *labels[] = {source, type ? type : "unknown", result};
+        metrics_inc(ing->m_messages, labels);
+}
+
+void ingest_req_free(struct ingest_req *req)
+{
+        if (!req)
+                return;
+        for (size_t i = 0; i < req->n_items; i++)
+                json_decref(req->items[i].env);
+        free(req->items);
+        free(req->plant);
+        free(req->work_order);
+        json_decref(req->delivered_env);
+        json_decref(req->body);
+        free(req);
+}
+
+/* ---- the group-commit queue ---- */
+
+static void batch_start(struct ingest *ing);
+
+static void answer(struct ingest_req *req)
+{
+        struct ingest *ing = req->ing;
+        if (req->kind != INGEST_HTTP || !req->http)
+                return;
+        if (req->status == 503)
+                http_response_header(req->http, "Retry-After", "5");
+        http_respond_json(req->http, req->status, req->body);
+        req->body = NULL;
+        req->http = NULL;
+        metrics_observe(ing->m_duration, NULL, ingest_monotonic() - req->started);
+}
+
+/* Nothing was accepted: every request of the group gets 503. */
+static void answer_unavailable(struct ingest_req *req, const char *why)
+{
+        json_decref(req->body);
+        req->status = 503;
+        req->body = json_pack("{s:s, s:s}", "status", "unavailable", "error", why);
+        if (req->kind == INGEST_HTTP) {
+                for (size_t i = 0; i < req->n_items; i++)
+                        ingest_count(req->ing, req->source->name,
+                                     canon_type_name(req->items[i].type), "unavailable");
+                answer(req);
+                return;
+        }
+        /* takt's own events are not lost with a failed transaction: they
+         * go again when the retry timer fires. */
+        log_warn("ingest.internal_retry", "plant=%s work_order=%s error=\"%s\"", req->plant,
+                 req->work_order, why);
+        struct ingest_req *again = calloc(1, sizeof(*again));
+        *again = *req;
+        again->next = req->ing->retry_head;
+        again->body = NULL;
+        again->retries++;
+        req->ing->retry_head = again;
+        req->plant = req->work_order = NULL;
+        req->delivered_env = NULL;
+        if (!evtimer_pending(req->ing->retry_timer, NULL)) {
+                struct timeval tv = {1, 0};
+                evtimer_add(req->ing->retry_timer, &tv);
+        }
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+        struct ingest *ing = arg;
+        struct ingest_req *r = ing->retry_head;
+        ing->retry_head = NULL;
+        while (r) {
+                struct ingest_req *next = r->next;
+                r->next = NULL;
+                ingest_enqueue(ing, r);
+                r = next;
+        }
+}
+
+static void batch_finish(struct ingest *ing)
+{
+        for (size_t i = 0; i < ing->n_inflight; i++)
+                ingest_req_free(ing->inflight[i]);
+        free(ing->inflight);
+        ing->inflight = NULL;
+        ing->n_inflight = 0;
+        if (ing->batch)
+                store_batch_free(ing->batch);
+        ing->batch = NULL;
+        if (ing->wait_head)
+                event_active(ing->kick, EV_TIMEOUT, 0);
+}
+
+static void batch_fail(struct ingest *ing, const char *error)
+{
+        json_decref(ing->deadlines);
+        ing->deadlines = NULL;
+        log_warn("ingest.transaction_failed", "requests=%zu error=\"%s\"", ing->n_inflight, error);
+        for (size_t i = 0; i < ing->n_inflight; i++)
+                answer_unavailable(ing->inflight[i], "database unavailable, nothing was accepted");
+        batch_finish(ing);
+}
+
+static void on_committed(void *arg, struct store_batch *b, const char *error)
+{
+        struct ingest *ing = arg;
+        if (error) {
+                batch_fail(ing, error);
+                return;
+        }
+        size_t n_rows = 0;
+        const struct store_outbox_row *rows = store_batch_outbox_rows(b, &n_rows);
+        for (size_t i = 0; i < ing->n_inflight; i++) {
+                struct ingest_req *req = ing->inflight[i];
+                if (req->kind == INGEST_HTTP) {
+                        for (size_t k = 0; k < req->n_items; k++)
+                                ingest_count(ing, req->source->name,
+                                             canon_type_name(req->items[k].type),
+                                             req->items[k].result);
+                }
+                answer(req);
+        }
+        size_t i;
+        json_t *d;
+        json_array_foreach(ing->deadlines, i, d)
+        {
+                sla_timers_arm(ing->sla, json_string_value(json_array_get(d, 0)),
+                               json_string_value(json_array_get(d, 1)),
+                               json_integer_value(json_array_get(d, 2)));
+        }
+        if (ing->delivery && n_rows)
+                delivery_submit(ing->delivery, rows, n_rows);
+        batch_finish(ing);
+}
+
+static void on_loaded(void *arg, struct store_batch *b, const char *error)
+{
+        struct ingest *ing = arg;
+        if (error) {
+                batch_fail(ing, error);
+                return;
+        }
+        ingest_batch_decide(ing, b, ing->inflight, ing->n_inflight);
+        store_batch_commit(b, on_committed, ing);
+}
+
+/* Collect the keys the group needs loaded: work orders and inbox ids. */
+static void batch_keys(struct ingest_req **reqs, size_t n, struct store_wo_key **wos, size_t *n_wos,
+                       struct store_inbox_key **inbox, size_t *n_inbox)
+{
+        size_t cap = 0;
+        for (size_t i = 0; i < n; i++)
+                cap += reqs[i]->n_items + 1;
+        *wos = calloc(cap, sizeof(**wos));
+        *inbox = calloc(cap, sizeof(**inbox));
+        *n_wos = *n_inbox = 0;
+        for (size_t i = 0; i < n; i++) {
+                struct ingest_req *req = reqs[i];
+                if (req->kind != INGEST_HTTP) {
+                        (*wos)[(*n_wos)++] = (struct store_wo_key){req->plant, req->work_order};
+                        continue;
+                }
+                for (size_t k = 0; k < req->n_items; k++) {
+                        const json_t *env = req->items[k].env;
+                        const char *wo = canon_str(env, "work_order");
+                        if (wo)
+                                (*wos)[(*n_wos)++] =
+                                        (struct store_wo_key){canon_str(env, "plant"), wo};
+                        (*inbox)[(*n_inbox)++] =
+                                (struct store_inbox_key){req->source->name, canon_str(env, "id")};
+                }
+        }
+}
+
+static void batch_start(struct ingest *ing)
+{
+        if (ing->batch || !ing->wait_head)
+                return;
+        size_t n = 0, items = 0;
+        for (struct ingest_req *r = ing->wait_head; r && (n == 0 || items < INGEST_MAX_GROUP_ITEMS);
+             r = r->next) {
+                n++;
+                items += r->n_items + 1;
+        }
+        ing->inflight = calloc(n, sizeof(*ing->inflight));
+        for (size_t i = 0; i < n; i++) {
+                struct ingest_req *r = ing->wait_head;
+                ing->wait_head = r->next;
+                r->next = NULL;
+                ing->inflight[i] = r;
+        }
+        if (!ing->wait_head)
+                ing->wait_tail = &ing->wait_head;
+        ing->n_waiting -= (unsigned)n;
+        ing->n_inflight = n;
+
+        struct store_wo_key *wos;
+        struct store_inbox_key *inbox;
+        size_t n_wos, n_inbox;
+        batch_keys(ing->inflight, n, &wos, &n_wos, &inbox, &n_inbox);
+        ing->batch = store_batch_begin(ing->store, wos, n_wos, inbox, n_inbox, on_loaded, ing);
+        free(wos);
+        free(inbox);
+        if (!ing->batch) {
+                const char *reason = "database unavailable";
+                store_is_ready(ing->store, &reason);
+                for (size_t i = 0; i < n; i++)
+                        answer_unavailable(ing->inflight[i], reason);
+                batch_finish(ing);
+        }
+}
+
+static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+        batch_start(arg);
+}
+
+void ingest_enqueue(struct ingest *ing, struct ingest_req *req)
+{
+        req->ing = ing;
+        *ing->wait_tail = req;
+        ing->wait_tail = &req->next;
+        ing->n_waiting++;
+        if (!ing->batch)
+                event_active(ing->kick, EV_TIMEOUT, 0);
+}
+
+/* ---- intake ---- */
+
+static void reject(struct http_request *http, int status, json_t *body)
+{
+        if (status == 503)
+                http_response_header(http, "Retry-After", "5");
+        http_respond_json(http, status, body);
+}
+
+static void reject_msg(struct http_request *http, int status, const char *status_word,
+                       const char *message)
+{
+        reject(http, status, json_pack("{s:s, s:s}", "status", status_word, "error", message));
+}
+
+static void new_correlation_id(char out[37])
+{
+        unsigned char r[16];
+        if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+                /* getrandom on Linux >= 3.17 does not fail for 16 bytes; keep a
+                 * unique fallback anyway. */
+                uint64_t t = (uint64_t)ingest_now_ms();
+                memcpy(r, &t, sizeof(t));
+                memcpy(r + 8, &out, sizeof(void *));
+        }
+        r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+        r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
+                 r[13], r[14], r[15]);
+}
+
+/* Sender rules (contract §2): the type must be one this source's kind may
+ * send, an MES source only speaks for its own plant, and the plant must be
+ * configured. Returns 0, or the HTTP status with the error added. */
+static int check_sender(const struct ingest *ing, const struct takt_source *src, const json_t *env,
+                        enum canon_type type, const char *prefix, struct canon_errors *errs)
+{
+        unsigned need = src->kind == TAKT_KIND_ERP ? CANON_SENDER_ERP : CANON_SENDER_MES;
+        const char *plant = canon_str(env, "plant");
+        if (!(canon_type_senders(type) & need)) {
+                canon_errors_add(errs, prefix, "/type", "%s may not be sent by a %s source",
+                                 canon_type_name(type), src->kind == TAKT_KIND_ERP ? "erp" : "mes");
+                return 403;
+        }
+        if (src->plant && strcmp(src->plant, plant) != 0) {
+                canon_errors_add(errs, prefix, "/plant", "source %s is bound to plant %s",
+                                 src->name, src->plant);
+                return 403;
+        }
+        if (!takt_config_plant(ing->cfg, plant)) {
+                canon_errors_add(errs, prefix, "/plant", "plant %s is not configured", plant);
+                return 422;
+        }
+        return 0;
+}
+
+static bool content_type_is_json(const char *ct)
+{
+        if (!ct)
+                return false;
+        size_t n = strlen("application/json");
+        return strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';' ||
+                                                               ct[n] == ' ');
+}
+
+/* Normalize one source message into canonical items appended to req. */
+static int normalize(struct ingest *ing, struct ingest_req *req, const struct dialect *dialect,
+                     const json_t *src_msg, const char *prefix, struct canon_errors *errs)
+{
+        json_t *envs = dialect_inbound(dialect, src_msg, prefix, errs);
+        if (!envs)
+                return 422;
+        int status = 0;
+        size_t i;
+        json_t *env;
+        json_array_foreach(envs, i, env)
+        {
+                char sub[64];
+                /* A dialect that maps one message to several names them by
+                 * the source path; the canonical one is the item itself. */
+                snprintf(sub, sizeof(sub), "%s", prefix);
+                enum canon_type type;
+                if (!json_is_object(env) || !canon_validate(env, sub, &type, errs)) {
+                        status = 422;
+                        continue;
+                }
+                int s = check_sender(ing, req->source, env, type, sub, errs);
+                if (s) {
+                        if (status != 403)
+                                status = s;
+                        continue;
+                }
+                json_t *copy = json_deep_copy(env);
+                if (!canon_str(copy, "correlation_id")) {
+                        char corr[37];
+                        new_correlation_id(corr);
+                        json_object_set_new(copy, "correlation_id", json_string(corr));
+                }
+                req->items = realloc(req->items, (req->n_items + 1) * sizeof(*req->items));
+                req->items[req->n_items++] = (struct ingest_item){copy, type};
+        }
+        json_decref(envs);
+        return status;
+}
+
+static void on_ingest(struct http_request *http, void *arg)
+{
+        struct ingest *ing = arg;
+        const char *name = http_request_param(http, "source");
+        const struct takt_source *src = takt_config_source(ing->cfg, name);
+        if (!src) {
+                reject_msg(http, 404, "error", "unknown source");
+                return;
+        }
+        if (!content_type_is_json(http_request_header(http, "Content-Type"))) {
+                reject_msg(http, 415, "error", "Content-Type must be application/json");
+                return;
+        }
+        size_t len = 0;
+        const char *body = http_request_body(http, &len);
+        enum auth_result auth =
+                auth_check(&src->auth, http_request_header(http, "Authorization"),
+                           http_request_header(http, "X-Takt-Signature"), body, len,
+                           ingest_now_ms() / 1000);
+        if (auth != AUTH_OK) {
+                ingest_count(ing, src->name, NULL, "unauthorized");
+                http_response_header(http, "WWW-Authenticate", "Bearer");
+                reject_msg(http, 401, "unauthorized",
+                           auth == AUTH_MISSING ? "credentials required" : "bad credentials");
+                return;
+        }
+        const char *reason = NULL;
+        if (!store_is_ready(ing->store, &reason)) {
+                reject_msg(http, 503, "unavailable", reason ? reason : "database unavailable");
+                return;
+        }
+        json_error_t jerr;
+        json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!doc || !(json_is_object(doc) || json_is_array(doc))) {
+                char msg[256];
+                snprintf(msg, sizeof(msg), "malformed JSON at line %d column %d: %s", jerr.line,
+                         jerr.column, doc ? "expected an object or an array" : jerr.text);
+                json_decref(doc);
+                ingest_count(ing, src->name, NULL, "invalid");
+                reject_msg(http, 400, "error", msg);
+                return;
+        }
+
+        struct ingest_req *req = calloc(1, sizeof(*req));
+        req->kind = INGEST_HTTP;
+        req->http = http;
+        req->source = src;
+        req->received_ms = ingest_now_ms();
+        req->started = ingest_monotonic();
+        req->is_batch = json_is_array(doc);
+
+        struct canon_errors errs = {0};
+        int status = 0;
+        const struct dialect *dialect = dialect_set_get(ing->dialects, src->dialect);
+        if (req->is_batch) {
+                size_t n = json_array_size(doc);
+                if (n == 0 || n > INGEST_MAX_BATCH_ITEMS) {
+                        canon_errors_add(&errs, "", "", "a batch holds 1 to %d messages",
+                                         INGEST_MAX_BATCH_ITEMS);
+                        status = 422;
+                }
+                for (size_t i = 0; !status && i < n; i++) {
+                        char prefix[32];
+                        snprintf(prefix, sizeof(prefix), "/%zu", i);
+                        int s = normalize(ing, req, dialect, json_array_get(doc, i), prefix, &errs);
+                        if (s && status != 403)
+                                status = s;
+                }
+        } else {
+                status = normalize(ing, req, dialect, doc, "", &errs);
+        }
+        json_decref(doc);
+        if (status) {
+                const char *type = req->n_items ? canon_type_name(req->items[0].type) : NULL;
+                ingest_count(ing, src->name, type, status == 403 ? "forbidden" : "invalid");
+                json_t *answer = canon_errors_json(&errs);
+                if (status == 403)
+                        json_object_set_new(answer, "status", json_string("forbidden"));
+                reject(http, status, answer);
+                ingest_req_free(req);
+                return;
+        }
+        ingest_enqueue(ing, req);
+}
+
+/* ---- takt's own events ---- */
+
+static struct ingest_req *internal_req(struct ingest *ing, enum ingest_kind kind, const char *plant,
+                                       const char *work_order)
+{
+        struct ingest_req *req = calloc(1, sizeof(*req));
+        req->kind = kind;
+        req->plant = strdup(plant);
+        req->work_order = strdup(work_order);
+        req->started = ingest_monotonic();
+        return req;
+}
+
+void ingest_delivered(struct ingest *ing, const struct store_outbox_row *row,
+                      const struct takt_destination *dest)
+{
+        if (!row->work_order || dest->kind == TAKT_KIND_NONE)
+                return;
+        /* Only these deliveries move an order (contract §3). */
+        if (strcmp(row->type, "work_order.released") != 0 &&
+            strcmp(row->type, "work_order.completed") != 0)
+                return;
+        struct ingest_req *req = internal_req(ing, INGEST_DELIVERED, row->plant, row->work_order);
+        req->delivered_env = json_incref(row->envelope);
+        req->dest_kind = dest->kind;
+        ingest_enqueue(ing, req);
+}
+
+static void on_sla_due(void *arg, const char *plant, const char *work_order)
+{
+        struct ingest *ing = arg;
+        ingest_enqueue(ing, internal_req(ing, INGEST_SLA, plant, work_order));
+}
+
+void ingest_resume_sla(struct ingest *ing)
+{
+        sla_timers_resume(ing->sla, ing->store);
+}
+
+/* ---- lifecycle ---- */
+
+struct ingest *ingest_new(struct event_base *base, struct store *store, struct metrics *metrics,
+                          const struct takt_config *cfg, const struct dialect_set *dialects)
+{
+        struct ingest *ing = calloc(1, sizeof(*ing));
+        ing->base = base;
+        ing->store = store;
+        ing->metrics = metrics;
+        ing->cfg = cfg;
+        ing->dialects = dialects;
+        ing->wait_tail = &ing->wait_head;
+        ing->kick = event_new(base, -1, 0, on_kick, ing);
+        ing->retry_timer = evtimer_new(base, on_retry, ing);
+        ing->sla = sla_timers_new(base, on_sla_due, ing);
+        static const char *const msg_labels[] = {"source", "type", "result", NULL};
+        ing->m_messages = metrics_family(metrics, "takt_ingest_messages_total",
+                                         "Messages received, by source, type and result.",
+                                         METRIC_COUNTER, msg_labels, NULL, 0);
+        ing->m_duration = metrics_family(
+                metrics, "takt_ingest_duration_seconds",
+                "Time from receiving an ingest request to answering it after COMMIT.",
+                METRIC_HISTOGRAM, NULL, metrics_latency_buckets, metrics_latency_buckets_count);
+        static const char *const sla_labels[] = {"plant", "sla", NULL};
+        ing->m_sla = metrics_family(metrics, "takt_sla_breaches_total",
+                                    "SLA deadlines missed, by plant and SLA.", METRIC_COUNTER,
+                                    sla_labels, NULL, 0);
+        return ing;
+}
+
+void ingest_configure(struct ingest *ing, const struct takt_config *cfg,
+                      const struct dialect_set *dialects)
+{
+        ing->cfg = cfg;
+        ing->dialects = dialects;
+}
+
+void ingest_set_delivery(struct ingest *ing, struct delivery *delivery)
+{
+        ing->delivery = delivery;
+}
+
+void ingest_register(struct ingest *ing, struct http_server *http)
+{
+        http_server_route(http, "POST", "/v1/ingest/{source}", on_ingest, ing);
+}
+
+unsigned ingest_pending(const struct ingest *ing)
+{
+        return ing->n_waiting + (unsigned)ing->n_inflight;
+}
+
+void ingest_free(struct ingest *ing)
+{
+        if (!ing)
+                return;
+        /* The store fails an in-flight batch when it is freed first; whatever
+         * still waits was never accepted. */
+        while (ing->wait_head) {
+                struct ingest_req *r = ing->wait_head;
+                ing->wait_head = r->next;
+                answer_unavailable(r, "shutting down");
+                ingest_req_free(r);
+        }
+        for (size_t i = 0; i < ing->n_inflight; i++)
+                answer_unavailable(ing->inflight[i], "shutting down");
+        ing->wait_tail = &ing->wait_head;
+        ing->n_waiting = 0;
+        batch_finish(ing);
+        while (ing->retry_head) {
+                struct ingest_req *r = ing->retry_head;
+                ing->retry_head = r->next;
+                ingest_req_free(r);
+        }
+        event_free(ing->retry_timer);
+        json_decref(ing->deadlines);
+        sla_timers_free(ing->sla);
+        event_free(ing->kick);
+        free(ing);
+}

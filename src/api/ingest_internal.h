@@ -1,0 +1,102 @@
+/* ingest_internal.h — what the ingest files share: the request record and
+ * the group-commit state. Not a public face (see takt/ingest.h). */
+#ifndef TAKT_INGEST_INTERNAL_H
+#define TAKT_INGEST_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "takt/canon.h"
+#include "takt/config.h"
+#include "takt/dialect.h"
+#include "takt/ingest.h"
+#include "takt/store.h"
+
+struct event;
+struct http_request;
+struct metric_family;
+struct sla_timers;
+
+/* One canonical message of a request. */
+struct ingest_item {
+        json_t *env; /* owned: the validated canonical envelope */
+        enum canon_type type;
+        const char *result; /* metric result label, decided in the transaction */
+};
+
+enum ingest_kind {
+        INGEST_HTTP,      /* a source's POST */
+        INGEST_DELIVERED, /* a delivery that may move the order */
+        INGEST_SLA,       /* an SLA deadline came due */
+};
+
+struct ingest_req {
+        struct ingest *ing;
+        enum ingest_kind kind;
+        struct ingest_req *next; /* queue link */
+
+        /* INGEST_HTTP */
+        struct http_request *http;          /* answered exactly once, then NULL */
+        const struct takt_source *source;   /* borrowed from a live config */
+        struct ingest_item *items;          /* owned array */
+        size_t n_items;
+        bool is_batch;                      /* the body was an array */
+        int64_t received_ms;
+        double started;                     /* monotonic seconds */
+
+        /* INGEST_DELIVERED and INGEST_SLA */
+        char *plant;                        /* owned */
+        char *work_order;                   /* owned */
+        json_t *delivered_env;              /* owned: the delivered envelope */
+        enum takt_system_kind dest_kind;
+
+        /* The answer, decided inside the transaction, sent after COMMIT. */
+        int status;
+        json_t *body;                       /* owned */
+        unsigned retries;                   /* internal events: failed transactions */
+};
+
+struct ingest {
+        struct event_base *base;
+        struct store *store;
+        struct metrics *metrics;
+        struct delivery *delivery;
+        const struct takt_config *cfg;
+        const struct dialect_set *dialects;
+
+        /* Requests waiting for the next transaction (FIFO). */
+        struct ingest_req *wait_head;
+        struct ingest_req **wait_tail;
+        unsigned n_waiting;
+        struct event *kick; /* starts the next transaction at the end of a loop turn */
+
+        /* The transaction in flight. */
+        struct store_batch *batch;
+        struct ingest_req **inflight; /* owned array of owned requests */
+        size_t n_inflight;
+
+        struct sla_timers *sla;
+        json_t *deadlines;    /* [[plant, work_order, ms]] decided in the batch in flight */
+        struct ingest_req *retry_head; /* internal events whose transaction failed */
+        struct event *retry_timer;
+        struct metric_family *m_messages; /* takt_ingest_messages_total */
+        struct metric_family *m_duration; /* takt_ingest_duration_seconds */
+        struct metric_family *m_sla;      /* takt_sla_breaches_total */
+};
+
+/* ingest.c */
+void ingest_enqueue(struct ingest *ing, struct ingest_req *req);
+void ingest_req_free(struct ingest_req *req);
+void ingest_count(struct ingest *ing, const char *source, const char *type, const char *result);
+double ingest_monotonic(void);
+int64_t ingest_now_ms(void);
+
+/* ingest_batch.c: decide every request of a loaded batch (fills req->status,
+ * req->body and the batch's writes). */
+void ingest_batch_decide(struct ingest *ing, struct store_batch *b, struct ingest_req **reqs,
+                         size_t n);
+
+#endif
