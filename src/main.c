@@ -138,8 +138,8 @@ static void on_reload(evutil_socket_t fd, short what, void *arg)
         ingest_configure(t->ingest, g->cfg, g->dialects);
         admin_configure(t->admin, g->cfg);
         delivery_configure(t->delivery, g->cfg, g->dialects);
-        log_info("config.reloaded", "path=%s sources=%zu destinations=%zu plants=%zu",
-                 g->cfg->path, g->cfg->n_sources, g->cfg->n_destinations, g->cfg->n_plants);
+        log_info("config.reloaded", "path=%s sources=%zu destinations=%zu plants=%zu", g->cfg->path,
+                 g->cfg->n_sources, g->cfg->n_destinations, g->cfg->n_plants);
         sd_notify_send("READY=1");
 }
 
@@ -192,8 +192,8 @@ static int run_daemon(struct takt *t)
         metrics_process_register(t->metrics, TAKT_VERSION);
         t->store = store_new(t->base, cfg->postgres.conninfo,
                              cfg->postgres.migrate == TAKT_MIGRATE_AUTO, t->metrics);
-        t->delivery = delivery_new(t->base, t->store, t->metrics, cfg, t->gen->dialects, err,
-                                   sizeof(err));
+        t->delivery =
+            delivery_new(t->base, t->store, t->metrics, cfg, t->gen->dialects, err, sizeof(err));
         if (!t->delivery) {
                 log_error("daemon.start_failed", "error=\"%s\"", err);
                 return 1;
@@ -204,12 +204,12 @@ static int run_daemon(struct takt *t)
         t->admin = admin_new(t->store, t->metrics, cfg);
 
         struct http_server_opts opts = {
-                .address = cfg->listen.address,
-                .port = cfg->listen.port,
-                .max_body = cfg->listen.max_body,
-                .tls_cert = cfg->listen.tls_cert,
-                .tls_key = cfg->listen.tls_key,
-                .tls_client_ca = cfg->listen.tls_client_ca,
+            .address = cfg->listen.address,
+            .port = cfg->listen.port,
+            .max_body = cfg->listen.max_body,
+            .tls_cert = cfg->listen.tls_cert,
+            .tls_key = cfg->listen.tls_key,
+            .tls_client_ca = cfg->listen.tls_client_ca,
         };
         t->http = http_server_new(t->base, &opts, err, sizeof(err));
         if (!t->http) {
@@ -289,8 +289,8 @@ static int cmd_replay(const struct takt_config *cfg, const struct store_replay_s
 {
         char err[1024];
         long count = 0;
-        if (store_replay_blocking(cfg->postgres.conninfo, sel, dry_run, &count, err,
-                                  sizeof(err)) != 0) {
+        if (store_replay_blocking(cfg->postgres.conninfo, sel, dry_run, &count, err, sizeof(err)) !=
+            0) {
                 fprintf(stderr, "taktd: replay failed: %s\n", err);
                 return 1;
         }
@@ -302,22 +302,30 @@ static int cmd_replay(const struct takt_config *cfg, const struct store_replay_s
 
 int main(int argc, char **argv)
 {
-        enum { OPT_CHECK = 256, OPT_MIGRATE, OPT_REPLAY, OPT_MESSAGE, OPT_DESTINATION, OPT_PLANT,
-               OPT_ALL_FAILED, OPT_DRY_RUN };
+        enum {
+                OPT_CHECK = 256,
+                OPT_MIGRATE,
+                OPT_REPLAY,
+                OPT_MESSAGE,
+                OPT_DESTINATION,
+                OPT_PLANT,
+                OPT_ALL_FAILED,
+                OPT_DRY_RUN
+        };
         static const struct option options[] = {
-                {"config", required_argument, NULL, 'c'},
-                {"foreground", no_argument, NULL, 'f'},
-                {"check-config", no_argument, NULL, OPT_CHECK},
-                {"migrate", no_argument, NULL, OPT_MIGRATE},
-                {"replay", no_argument, NULL, OPT_REPLAY},
-                {"message", required_argument, NULL, OPT_MESSAGE},
-                {"destination", required_argument, NULL, OPT_DESTINATION},
-                {"plant", required_argument, NULL, OPT_PLANT},
-                {"all-failed", no_argument, NULL, OPT_ALL_FAILED},
-                {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-                {"version", no_argument, NULL, 'V'},
-                {"help", no_argument, NULL, 'h'},
-                {NULL, 0, NULL, 0},
+            {"config", required_argument, NULL, 'c'},
+            {"foreground", no_argument, NULL, 'f'},
+            {"check-config", no_argument, NULL, OPT_CHECK},
+            {"migrate", no_argument, NULL, OPT_MIGRATE},
+            {"replay", no_argument, NULL, OPT_REPLAY},
+            {"message", required_argument, NULL, OPT_MESSAGE},
+            {"destination", required_argument, NULL, OPT_DESTINATION},
+            {"plant", required_argument, NULL, OPT_PLANT},
+            {"all-failed", no_argument, NULL, OPT_ALL_FAILED},
+            {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+            {"version", no_argument, NULL, 'V'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
         };
         const char *config_path = DEFAULT_CONFIG;
         bool foreground = false, dry_run = false;

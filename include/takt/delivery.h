@@ -29,9 +29,9 @@ typedef void (*delivery_drained_cb)(void *arg);
 /* cfg and dialects are borrowed and must outlive the next
  * delivery_configure() or delivery_free(). Returns NULL and err on failure
  * (e.g. Kafka producer could not be created). */
-struct delivery *delivery_new(struct event_base *base, struct store *store,
-                              struct metrics *metrics, const struct takt_config *cfg,
-                              const struct dialect_set *dialects, char *err, size_t errlen);
+struct delivery *delivery_new(struct event_base *base, struct store *store, struct metrics *metrics,
+                              const struct takt_config *cfg, const struct dialect_set *dialects,
+                              char *err, size_t errlen);
 /* SIGHUP: switch to a new config (destinations added, changed, removed). */
 void delivery_configure(struct delivery *d, const struct takt_config *cfg,
                         const struct dialect_set *dialects);

@@ -17,7 +17,7 @@ bool takt_log_level_parse(const char *name, enum takt_log_level *out);
 /* event: dotted event name; fmt: the key=value fields (printf format). Values
  * with spaces must be quoted by the caller with %s inside "...". */
 void takt_log(enum takt_log_level level, const char *event, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #define log_debug(event, ...)                                                                      \
         do {                                                                                       \

@@ -30,9 +30,10 @@ static bool authorized(struct admin *a, struct http_request *req)
                        (int64_t)time(NULL)) == AUTH_OK)
                 return true;
         http_response_header(req, "WWW-Authenticate", "Bearer");
-        http_respond_error(req, 401, a->cfg->admin.token.value ? "admin token required"
-                                                                : "admin endpoints are disabled: "
-                                                                  "no admin token configured");
+        http_respond_error(req, 401,
+                           a->cfg->admin.token.value ? "admin token required"
+                                                     : "admin endpoints are disabled: "
+                                                       "no admin token configured");
         return false;
 }
 
@@ -113,9 +114,8 @@ static void on_messages(struct http_request *req, void *arg)
                 long v = strtol(l, &end, 10);
                 if (*end || v < 1 || v > 10000) {
                         http_respond_json(req, 400,
-                                          json_pack("{s:s, s:s, s:s}", "status", "error",
-                                                    "error", "limit must be 1 to 10000",
-                                                    "path", "limit"));
+                                          json_pack("{s:s, s:s, s:s}", "status", "error", "error",
+                                                    "limit must be 1 to 10000", "path", "limit"));
                         return;
                 }
                 limit = (int)v;
@@ -188,12 +188,12 @@ static void on_readyz(struct http_request *req, void *arg)
                 return;
         }
         http_response_header(req, "Retry-After", "5");
-        http_respond_json(req, 503, json_pack("{s:s, s:s}", "status", "not_ready", "reason",
-                                              reason ? reason : "database unavailable"));
+        http_respond_json(req, 503,
+                          json_pack("{s:s, s:s}", "status", "not_ready", "reason",
+                                    reason ? reason : "database unavailable"));
 }
 
-struct admin *admin_new(struct store *store, struct metrics *metrics,
-                        const struct takt_config *cfg)
+struct admin *admin_new(struct store *store, struct metrics *metrics, const struct takt_config *cfg)
 {
         struct admin *a = calloc(1, sizeof(*a));
         a->store = store;

@@ -207,9 +207,9 @@ static void batch_keys(struct ingest_req **reqs, size_t n, struct store_wo_key *
                         const char *wo = canon_str(env, "work_order");
                         if (wo)
                                 (*wos)[(*n_wos)++] =
-                                        (struct store_wo_key){canon_str(env, "plant"), wo};
+                                    (struct store_wo_key){canon_str(env, "plant"), wo};
                         (*inbox)[(*n_inbox)++] =
-                                (struct store_inbox_key){req->source->name, canon_str(env, "id")};
+                            (struct store_inbox_key){req->source->name, canon_str(env, "id")};
                 }
         }
 }
@@ -329,8 +329,8 @@ static bool content_type_is_json(const char *ct)
         if (!ct)
                 return false;
         size_t n = strlen("application/json");
-        return strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';' ||
-                                                               ct[n] == ' ');
+        return strncasecmp(ct, "application/json", n) == 0 &&
+               (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
 /* Normalize one source message into canonical items appended to req. */
@@ -388,10 +388,9 @@ static void on_ingest(struct http_request *http, void *arg)
         }
         size_t len = 0;
         const char *body = http_request_body(http, &len);
-        enum auth_result auth =
-                auth_check(&src->auth, http_request_header(http, "Authorization"),
-                           http_request_header(http, "X-Takt-Signature"), body, len,
-                           ingest_now_ms() / 1000);
+        enum auth_result auth = auth_check(&src->auth, http_request_header(http, "Authorization"),
+                                           http_request_header(http, "X-Takt-Signature"), body, len,
+                                           ingest_now_ms() / 1000);
         if (auth != AUTH_OK) {
                 ingest_count(ing, src->name, NULL, "unauthorized");
                 http_response_header(http, "WWW-Authenticate", "Bearer");
@@ -517,9 +516,9 @@ struct ingest *ingest_new(struct event_base *base, struct store *store, struct m
                                          "Messages received, by source, type and result.",
                                          METRIC_COUNTER, msg_labels, NULL, 0);
         ing->m_duration = metrics_family(
-                metrics, "takt_ingest_duration_seconds",
-                "Time from receiving an ingest request to answering it after COMMIT.",
-                METRIC_HISTOGRAM, NULL, metrics_latency_buckets, metrics_latency_buckets_count);
+            metrics, "takt_ingest_duration_seconds",
+            "Time from receiving an ingest request to answering it after COMMIT.", METRIC_HISTOGRAM,
+            NULL, metrics_latency_buckets, metrics_latency_buckets_count);
         static const char *const sla_labels[] = {"plant", "sla", NULL};
         ing->m_sla = metrics_family(metrics, "takt_sla_breaches_total",
                                     "SLA deadlines missed, by plant and SLA.", METRIC_COUNTER,

@@ -81,14 +81,14 @@ static void enqueue(struct decide_ctx *ctx, const struct takt_plant *plant, cons
                 trace(ctx, corr, "state_changed", ctx->now_ms,
                       json_deep_copy(json_object_get(env, "data")));
         if (ctype == CANON_SLA_BREACHED) {
-                const char *sla = json_string_value(
-                        json_object_get(json_object_get(env, "data"), "sla"));
+                const char *sla =
+                    json_string_value(json_object_get(json_object_get(env, "data"), "sla"));
                 const char *labels[] = {plant->code, sla ? sla : "unknown"};
                 metrics_inc(ctx->ing->m_sla, labels);
         }
         trace(ctx, corr, "enqueued", ctx->now_ms,
-              json_pack("{s:s, s:s, s:o, s:b}", "type", type, "message_id",
-                        canon_str(env, "id"), "destinations", names, "held", e->hold));
+              json_pack("{s:s, s:s, s:o, s:b}", "type", type, "message_id", canon_str(env, "id"),
+                        "destinations", names, "held", e->hold));
 }
 
 /* Hand one decided orchestrator output to the batch. */
@@ -193,14 +193,14 @@ static void decide_http(struct decide_ctx *ctx, struct ingest_req *req)
                 if (fail_status == 422) {
                         req->body = canon_errors_json(&errs);
                 } else {
-                        req->body = json_pack("{s:s, s:s}", "status", "conflict", "error",
-                                              fail_reason);
+                        req->body =
+                            json_pack("{s:s, s:s}", "status", "conflict", "error", fail_reason);
                 }
                 /* Nothing of a failed request is stored; its items count as
                  * what failed them. */
                 for (size_t i = 0; i < req->n_items; i++)
                         if (!req->items[i].result || strcmp(req->items[i].result, "invalid") &&
-                                                             strcmp(req->items[i].result, "conflict"))
+                                                         strcmp(req->items[i].result, "conflict"))
                                 req->items[i].result = fail_status == 422 ? "invalid" : "conflict";
         } else {
                 json_object_update(ctx->docs, overlay);
@@ -215,10 +215,10 @@ static void decide_http(struct decide_ctx *ctx, struct ingest_req *req)
                               json_pack("{s:s, s:s, s:s}", "source", source, "message_id", id,
                                         "type", type));
                         trace(ctx, corr, "normalized", ctx->now_ms,
-                              json_pack("{s:s, s:s, s:s}", "dialect", req->source->dialect,
-                                        "type", type, "result", it->result));
+                              json_pack("{s:s, s:s, s:s}", "dialect", req->source->dialect, "type",
+                                        type, "result", it->result));
                         const struct takt_plant *plant =
-                                takt_config_plant(ctx->ing->cfg, canon_str(it->env, "plant"));
+                            takt_config_plant(ctx->ing->cfg, canon_str(it->env, "plant"));
                         apply_output(ctx, plant, source, canon_str(it->env, "work_order"),
                                      &outs[i]);
                         json_t *r = item_result(it->env, it->result);
@@ -228,9 +228,7 @@ static void decide_http(struct decide_ctx *ctx, struct ingest_req *req)
                         pair_key(ikey, sizeof(ikey), source, id);
                         json_object_set_new(ctx->inbox, ikey, r);
                 }
-                const char *status = any_accepted ? "accepted"
-                                     : any_stale  ? "stale"
-                                                  : "duplicate";
+                const char *status = any_accepted ? "accepted" : any_stale ? "stale" : "duplicate";
                 req->status = any_accepted ? 202 : 200;
                 req->body = json_pack("{s:s, s:O}", "status", status, "results", results);
         }

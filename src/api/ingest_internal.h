@@ -39,24 +39,24 @@ struct ingest_req {
         struct ingest_req *next; /* queue link */
 
         /* INGEST_HTTP */
-        struct http_request *http;          /* answered exactly once, then NULL */
-        const struct takt_source *source;   /* borrowed from a live config */
-        struct ingest_item *items;          /* owned array */
+        struct http_request *http;        /* answered exactly once, then NULL */
+        const struct takt_source *source; /* borrowed from a live config */
+        struct ingest_item *items;        /* owned array */
         size_t n_items;
-        bool is_batch;                      /* the body was an array */
+        bool is_batch; /* the body was an array */
         int64_t received_ms;
-        double started;                     /* monotonic seconds */
+        double started; /* monotonic seconds */
 
         /* INGEST_DELIVERED and INGEST_SLA */
-        char *plant;                        /* owned */
-        char *work_order;                   /* owned */
-        json_t *delivered_env;              /* owned: the delivered envelope */
+        char *plant;           /* owned */
+        char *work_order;      /* owned */
+        json_t *delivered_env; /* owned: the delivered envelope */
         enum takt_system_kind dest_kind;
 
         /* The answer, decided inside the transaction, sent after COMMIT. */
         int status;
-        json_t *body;                       /* owned */
-        unsigned retries;                   /* internal events: failed transactions */
+        json_t *body;     /* owned */
+        unsigned retries; /* internal events: failed transactions */
 };
 
 struct ingest {
@@ -79,7 +79,7 @@ struct ingest {
         size_t n_inflight;
 
         struct sla_timers *sla;
-        json_t *deadlines;    /* [[plant, work_order, ms]] decided in the batch in flight */
+        json_t *deadlines; /* [[plant, work_order, ms]] decided in the batch in flight */
         struct ingest_req *retry_head; /* internal events whose transaction failed */
         struct event *retry_timer;
         struct metric_family *m_messages; /* takt_ingest_messages_total */

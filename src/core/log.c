@@ -43,9 +43,10 @@ void takt_log(enum takt_log_level level, const char *event, const char *fmt, ...
         struct tm tm;
         gettimeofday(&tv, NULL);
         gmtime_r(&tv.tv_sec, &tm);
-        int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ level=%s event=%s",
-                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                         tm.tm_sec, (int)(tv.tv_usec / 1000), level_names[level], event);
+        int n =
+            snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ level=%s event=%s",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     (int)(tv.tv_usec / 1000), level_names[level], event);
         if (fmt && *fmt && n > 0 && (size_t)n < sizeof(line) - 2) {
                 line[n++] = ' ';
                 va_list ap;
