@@ -21,6 +21,12 @@ struct dialect_set; /* every dialect a config names, by name */
 /* Compile one mapping file; NULL and "FILE:LINE: message" in err on error. */
 struct dialect *dialect_load(const char *path, char *err, size_t errlen);
 void dialect_free(struct dialect *d);
+/* Compile mapping text held in memory; name stands for FILE in errors and
+ * is the dialect's name (tests, fuzzing). */
+struct dialect *dialect_load_text(const char *text, size_t len, const char *name, char *err,
+                                  size_t errlen);
+/* The dialect's name (its file name without .yaml); "canonical" for NULL. */
+const char *dialect_name(const struct dialect *d);
 
 /* Inbound: a source message -> a JSON array of canonical envelopes (new
  * reference, usually one). On a mapping error returns NULL and adds errors
