@@ -37,7 +37,7 @@ struct takt_auth {
 struct takt_source {
         char *name;
         enum takt_system_kind kind; /* erp | mes (required) */
-        char *dialect;              /* "canonical" or a file in dialects_dir */
+        char *dialect;              /* "canonical" (default) or a file in dialects_dir */
         char *plant;                /* required for mes, NULL for erp */
         struct takt_auth auth;      /* at least one credential is required */
         int line;                   /* line of the source's key in the file */
@@ -50,8 +50,8 @@ struct takt_retry {
 };
 
 struct takt_breaker {
-        unsigned failures;    /* consecutive failures that open it; default 5 */
-        uint64_t open_ms;     /* how long it stays open before a probe; default 30s */
+        unsigned failures; /* consecutive failures that open it; default 5 */
+        uint64_t open_ms;  /* how long it stays open before a probe; default 30s */
 };
 
 struct takt_destination {
@@ -60,7 +60,7 @@ struct takt_destination {
         /* The system behind it: "kind: erp|mes"; defaults to the kind of the
          * source with the same name, else TAKT_KIND_NONE (event streams). */
         enum takt_system_kind kind;
-        char *dialect;          /* default "canonical" */
+        char *dialect; /* default "canonical" */
         /* http */
         char *url;              /* required for http */
         char *ca_file;          /* optional, resolved path */
@@ -68,15 +68,15 @@ struct takt_destination {
         unsigned max_in_flight; /* default 16 */
         struct takt_retry retry;
         struct takt_breaker breaker;
-        struct takt_auth auth;  /* optional credentials sent to the destination */
+        struct takt_auth auth; /* optional credentials sent to the destination */
         /* kafka */
-        char *topic;            /* required for kafka (without prefix) */
+        char *topic; /* required for kafka (without prefix) */
         int line;
 };
 
 struct takt_route {
-        char *glob;                /* canonical type glob: '*' and '?' */
-        size_t *destinations;      /* owned; indices into config->destinations */
+        char *glob;           /* canonical type glob: '*' and '?' */
+        size_t *destinations; /* owned; indices into config->destinations */
         size_t n_destinations;
         int line;
 };
@@ -105,11 +105,11 @@ struct takt_config {
         char *path; /* absolute path of the file */
         char *dir;  /* its folder: the base of relative paths */
         struct {
-                char *address;     /* default 127.0.0.1 */
-                uint16_t port;     /* default 8470 */
-                size_t max_body;   /* default 1048576; accepts 1048576, 512k, 1m */
-                char *tls_cert;    /* optional (listen.tls.cert), resolved */
-                char *tls_key;     /* required with tls_cert */
+                char *address;   /* default 127.0.0.1 */
+                uint16_t port;   /* default 8470 */
+                size_t max_body; /* default 1048576; accepts 1048576, 512k, 1m */
+                char *tls_cert;  /* optional (listen.tls.cert), resolved */
+                char *tls_key;   /* required with tls_cert */
                 char *tls_client_ca;
         } listen;
         struct {
@@ -119,13 +119,13 @@ struct takt_config {
                 bool auth; /* metrics.auth: true requires the admin token; default false */
         } metrics;
         struct {
-                char *conninfo; /* default "postgresql:///takt" */
+                char *conninfo; /* default "postgresql:///takt"; env TAKT_PG_CONNINFO overrides */
                 enum takt_migrate migrate;
         } postgres;
         char *dialects_dir; /* resolved; default "<dir>/dialects" */
         struct {
-                char *brokers;      /* "embedded" or "host:port,..."; default embedded */
-                char *topic_prefix; /* default "takt." */
+                char *brokers;              /* "embedded" or "host:port,..."; default embedded */
+                char *topic_prefix;         /* default "takt." */
                 struct takt_kv *properties; /* passed to librdkafka as is */
                 size_t n_properties;
         } kafka;
@@ -143,7 +143,10 @@ struct takt_config {
 };
 
 /* Load and validate path. Returns NULL and writes "FILE:LINE: message" to err
- * on failure. */
+ * on failure (FILE as given; LINE 0 when the file cannot be opened). Reads the
+ * environment (secrets, TAKT_PG_CONNINFO); no other side effects, so a reload
+ * may call it while the old config is in use. docs/configuration.md lists
+ * every key. */
 struct takt_config *takt_config_load(const char *path, char *err, size_t errlen);
 void takt_config_free(struct takt_config *cfg);
 
