@@ -13,8 +13,9 @@
 bool router_glob_match(const char *pattern, const char *text);
 
 /* Fills out[] with destination indices for a message of `type` in `plant`.
- * cap must be at least cfg->n_destinations. Returns how many. */
-size_t router_route(const struct takt_config *cfg, const struct takt_plant *plant,
-                    const char *type, size_t *out, size_t cap);
+ * cap must be at least cfg->n_destinations (never written past; a smaller
+ * cap keeps the first matches). Returns how many; 0 when nothing matches. */
+size_t router_route(const struct takt_config *cfg, const struct takt_plant *plant, const char *type,
+                    size_t *out, size_t cap);
 
 #endif
