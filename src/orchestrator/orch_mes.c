@@ -147,8 +147,11 @@ enum orch_result orch_on_confirmed(struct step *st, const json_t *msg)
         double yield = orch_qty_value(data, "yield");
         double scrap = orch_qty_value(data, "scrap");
         bool was_final = wo_bool(op, "final");
+        bool says_final = json_is_true(json_object_get(data, "final"));
+        /* A second final is a duplicate, unless the plant reports scrap in
+         * its own (zero-yield) messages; a late partial one still counts. */
         bool scrap_only = st->plant->scrap == TAKT_SCRAP_SEPARATE && yield == 0;
-        if (was_final && !scrap_only)
+        if (was_final && says_final && !scrap_only)
                 return orch_verdict(st, ORCH_STALE,
                                     "operation %s has its final confirmation already",
                                     wo_str(op, "operation"));
@@ -156,7 +159,7 @@ enum orch_result orch_on_confirmed(struct step *st, const json_t *msg)
         add_number(op, "confirmed_scrap", scrap);
         if (json_is_null(json_object_get(op, "uom")) && orch_qty_uom(data, "yield"))
                 json_object_set_new(op, "uom", json_string(orch_qty_uom(data, "yield")));
-        bool final = !was_final && json_is_true(json_object_get(data, "final"));
+        bool final = !was_final && says_final;
         if (final)
                 json_object_set_new(op, "final", json_true());
         orch_forward(st, msg, true);
