@@ -59,6 +59,25 @@ static bool compile_emit(struct cctx *c, const yaml_node_t *n, struct emit *m)
         return true;
 }
 
+/* One 'when' value: a scalar or a sequence of alternatives. */
+static bool compile_equals(struct cctx *c, const yaml_node_t *v, struct cond *k)
+{
+        bool seq = v->type == YAML_SEQUENCE_NODE;
+        k->n_equals = seq ? (size_t)(v->data.sequence.items.top - v->data.sequence.items.start) : 1;
+        if (k->n_equals == 0)
+                return cc_error(c, v, "a when value needs at least one alternative");
+        k->equals = arena_alloc(&c->d->arena, k->n_equals * sizeof(*k->equals));
+        if (k->equals == NULL)
+                return cc_error(c, v, "out of memory");
+        for (size_t i = 0; i < k->n_equals; i++) {
+                const yaml_node_t *s = seq ? cc_node(c, v->data.sequence.items.start[i]) : v;
+                const char *text = cc_scalar(c, s, "a when value");
+                if (text == NULL || (k->equals[i] = arena_strdup(&c->d->arena, text)) == NULL)
+                        return false;
+        }
+        return true;
+}
+
 static bool compile_conds(struct cctx *c, const yaml_node_t *w, struct icase *k)
 {
         if (w->type != YAML_MAPPING_NODE)
@@ -69,10 +88,9 @@ static bool compile_conds(struct cctx *c, const yaml_node_t *w, struct icase *k)
                 return cc_error(c, w, "out of memory");
         for (size_t i = 0; i < k->n_conds; i++) {
                 yaml_node_pair_t *p = &w->data.mapping.pairs.start[i];
-                const char *v = cc_scalar(c, cc_node(c, p->value), "a when value");
-                if (!cc_ptr(c, cc_node(c, p->key), &k->conds[i].at) || v == NULL)
+                if (!cc_ptr(c, cc_node(c, p->key), &k->conds[i].at) ||
+                    !compile_equals(c, cc_node(c, p->value), &k->conds[i]))
                         return false;
-                k->conds[i].equals = arena_strdup(&c->d->arena, v);
         }
         return true;
 }

@@ -137,7 +137,7 @@ static bool compile_time(struct cctx *c, const yaml_node_t *n, struct expr *e)
         e->tf_in = e->tf_out = TF_RFC3339;
         const char *s;
         if (f && (!(s = cc_scalar(c, f, "format")) || !timefmt_parse(s, &e->tf_in) ||
-                  e->tf_in == TF_HHMMSS))
+                  e->tf_in == TF_HHMMSS || e->tf_in == TF_ODATA_DATE))
                 return cc_error(c, f, "unknown input time format '%s'", s ? s : "");
         if (t && (!(s = cc_scalar(c, t, "to_format")) || !timefmt_parse(s, &e->tf_out)))
                 return cc_error(c, t, "unknown time format '%s'", s ? s : "");

@@ -51,6 +51,7 @@ enum coerce { CO_NONE, CO_STRING, CO_NUMBER, CO_INTEGER, CO_BOOLEAN, CO_TIME };
 enum timefmt {
         TF_RFC3339,    /* "2026-11-30T06:30:00Z" */
         TF_ODATA,      /* OData v2 Edm.DateTime "/Date(1700000000000)/" */
+        TF_ODATA_DATE, /* output only: /Date(ms)/ of 00:00 UTC that day (date-only fields) */
         TF_YYYYMMDD,   /* "20261130" (optionally + a time-of-day field) */
         TF_HHMMSS,     /* output only: "063000" */
         TF_DATETIME14, /* "20261130063000" (SAP DEC15 timestamps) */
@@ -114,7 +115,8 @@ struct expr {
 /* ---- inbound and outbound programs ---- */
 struct cond {
         struct ptr at;
-        const char *equals; /* compared with the scalar's text */
+        const char **equals; /* any of these, compared with the scalar's text */
+        size_t n_equals;
 };
 
 struct emit {

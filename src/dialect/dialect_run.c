@@ -250,9 +250,14 @@ static bool conds_hold(const struct run *r, const struct icase *k)
         struct scope top = {.value = r->msg, .path = r->msg_path};
         char text[192], path[192];
         for (size_t i = 0; i < k->n_conds; i++) {
-                json_t *v = resolve(r, &top, &k->conds[i].at, path, sizeof(path));
-                if (v == NULL || !scalar_text(v, text, sizeof(text)) ||
-                    strcmp(text, k->conds[i].equals) != 0)
+                const struct cond *c = &k->conds[i];
+                json_t *v = resolve(r, &top, &c->at, path, sizeof(path));
+                if (v == NULL || !scalar_text(v, text, sizeof(text)))
+                        return false;
+                bool any = false;
+                for (size_t j = 0; j < c->n_equals && !any; j++)
+                        any = strcmp(text, c->equals[j]) == 0;
+                if (!any)
                         return false;
         }
         return true;

@@ -35,9 +35,9 @@ static const struct name_code coerce_names[] = {
 };
 
 static const struct name_code timefmt_names[] = {
-    {"rfc3339", TF_RFC3339},           {"odata", TF_ODATA},
-    {"yyyymmdd", TF_YYYYMMDD},         {"hhmmss", TF_HHMMSS},
-    {"yyyymmddhhmmss", TF_DATETIME14}, {"epoch_ms", TF_EPOCH_MS},
+    {"rfc3339", TF_RFC3339},   {"odata", TF_ODATA},   {"odata_date", TF_ODATA_DATE},
+    {"yyyymmdd", TF_YYYYMMDD}, {"hhmmss", TF_HHMMSS}, {"yyyymmddhhmmss", TF_DATETIME14},
+    {"epoch_ms", TF_EPOCH_MS},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -296,6 +296,10 @@ json_t *time_format(int64_t ms, enum timefmt f)
         canon_format_time(ms, rfc, sizeof(rfc)); /* "YYYY-MM-DDTHH:MM:SS.mmmZ" */
         switch (f) {
         case TF_ODATA:
+                snprintf(out, sizeof(out), "/Date(%" PRId64 ")/", ms);
+                return json_string(out);
+        case TF_ODATA_DATE:
+                ms -= ((ms % 86400000) + 86400000) % 86400000;
                 snprintf(out, sizeof(out), "/Date(%" PRId64 ")/", ms);
                 return json_string(out);
         case TF_EPOCH_MS:
