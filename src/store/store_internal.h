@@ -5,6 +5,8 @@
 #include "takt/store.h"
 #include "pg_conn.h"
 
+#include <stdint.h>
+
 /* The store's connections, each with its own FIFO: ingest batches, delivery
  * bookkeeping (load pending, record outcomes), admin queries, LISTEN. */
 struct pg_conn *store_conn_ingest(struct store *s);
@@ -14,10 +16,39 @@ struct pg_conn *store_conn_listen(struct store *s);
 
 /* Row of "SELECT <STORE_OUTBOX_COLUMNS> FROM outbox" -> struct. */
 #define STORE_OUTBOX_COLUMNS                                                                       \
-        "id, destination, plant, work_order, lane, type, message_id, correlation_id, "            \
+        "id, destination, plant, work_order, lane, type, message_id, correlation_id, "             \
         "envelope, state, attempts, "                                                              \
         "(extract(epoch from next_attempt_at) * 1000)::bigint, "                                   \
         "(extract(epoch from created_at) * 1000)::bigint"
 void store_outbox_row_from_result(const PGresult *res, int row, struct store_outbox_row *out);
+
+/* ---- shared inside the module (added by the store; not used by delivery) ---- */
+
+struct event_base *store_base(const struct store *s);
+/* Bumped every time the ingest connection goes down: a group transaction
+ * begun under another epoch is gone. */
+uint64_t store_ingest_epoch(const struct store *s);
+/* Ready and not shutting down: a batch may begin. */
+bool store_accepts_batches(const struct store *s);
+
+/* The ingest line (batch.c): group transactions run one at a time, in order. */
+struct batch_line;
+struct batch_line *batch_line_new(struct store *s);
+/* Fail every waiting batch with "shutting down" (store_free, before the
+ * connections close). */
+void batch_line_shutdown(struct batch_line *line);
+/* Detach the batches the caller still holds; free the line. */
+void batch_line_free(struct batch_line *line);
+struct batch_line *store_batch_line(struct store *s);
+
+/* JSON text of a timestamptz column as RFC 3339 UTC with milliseconds. */
+#define STORE_SQL_TS(col)                                                                          \
+        "to_char((" col ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+/* failed -> pending for the rows matching $1 id (bigint), $2 destination,
+ * $3 plant (each NULL = any), with a "replayed" trace step whose detail
+ * names $4 (who replayed). One row per message: jsonb {"id","state"}. */
+extern const char store_replay_sql[];
+#define STORE_NOTIFY_OUTBOX_SQL "SELECT pg_notify('takt_outbox', 'replay')"
 
 #endif

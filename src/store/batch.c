@@ -1,0 +1,705 @@
+/* batch.c — the ingest group transaction (store.h, struct store_batch).
+ *
+ * Batches run one at a time on the ingest connection, in the order they
+ * began (struct batch_line): the active batch owns the connection's open
+ * transaction from its BEGIN until COMMIT or ROLLBACK has been queued; the
+ * next batch's BEGIN queues behind that on the same FIFO connection.
+ *
+ * Phase 1 (one pipeline): BEGIN; lock and load the work orders (SELECT ...
+ * FOR UPDATE, in key order so two daemons lock alike); look up the inbox.
+ * Phase 2 (one pipeline): every write as one multi-row statement per table,
+ * rows passed as array parameters to unnest(), then COMMIT:
+ *   inbox INSERT; work_orders upsert; release of held postings that were
+ *   stored before this batch (UPDATE ... RETURNING); outbox INSERT in put
+ *   order (WITH ORDINALITY ... ORDER BY, so ids follow put order) RETURNING;
+ *   trace INSERT; COMMIT.
+ * Held postings put by this same batch are released in memory when
+ * store_batch_release_held() is called after them, so the release UPDATE
+ * runs before the outbox INSERT and touches only older rows.
+ * Any failure: ROLLBACK is queued and the caller gets the first error;
+ * nothing is written. A connection lost between the phases is detected by
+ * the ingest epoch (store.c), and phase 2 is then never sent. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "pg_array.h"
+#include "store_internal.h"
+
+#define OUTBOX_RETURNING " RETURNING " STORE_OUTBOX_COLUMNS
+
+static const char lock_sql[] =
+    "SELECT plant, work_order, doc FROM work_orders "
+    "WHERE (plant, work_order) IN (SELECT * FROM unnest($1::text[], $2::text[])) "
+    "ORDER BY plant, work_order FOR UPDATE";
+static const char inbox_lookup_sql[] =
+    "SELECT source, message_id, http_status, answer FROM inbox "
+    "WHERE (source, message_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))";
+
+static const char inbox_insert_sql[] =
+    "INSERT INTO inbox (source, message_id, correlation_id, http_status, answer, envelope) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::jsonb[], "
+    "$6::jsonb[])";
+static const char wo_upsert_sql[] =
+    "INSERT INTO work_orders (plant, work_order, state, revision, doc, next_deadline_at, "
+    "updated_at) "
+    "SELECT u.plant, u.work_order, u.state, u.revision, u.doc, "
+    "CASE WHEN u.deadline_ms > 0 THEN to_timestamp(u.deadline_ms / 1000.0) END, now() "
+    "FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::jsonb[], "
+    "$6::bigint[]) AS u(plant, work_order, state, revision, doc, deadline_ms) "
+    "ON CONFLICT (plant, work_order) DO UPDATE SET state = excluded.state, "
+    "revision = excluded.revision, doc = excluded.doc, "
+    "next_deadline_at = excluded.next_deadline_at, updated_at = excluded.updated_at";
+static const char release_sql[] =
+    "UPDATE outbox SET state = 'pending', next_attempt_at = now() "
+    "WHERE state = 'held' "
+    "AND (plant, work_order) IN (SELECT * FROM unnest($1::text[], $2::text[]))" OUTBOX_RETURNING;
+static const char outbox_insert_sql[] =
+    "INSERT INTO outbox (destination, plant, work_order, lane, type, message_id, "
+    "correlation_id, envelope, state, next_attempt_at) "
+    "SELECT u.destination, u.envelope->>'plant', u.envelope->>'work_order', u.lane, "
+    "u.envelope->>'type', u.envelope->>'id', u.envelope->>'correlation_id', u.envelope, "
+    "u.state, CASE WHEN u.state = 'pending' THEN now() END "
+    "FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[]) "
+    "WITH ORDINALITY AS u(destination, lane, envelope, state, ord) "
+    "ORDER BY u.ord" OUTBOX_RETURNING;
+static const char trace_insert_sql[] =
+    "INSERT INTO trace (correlation_id, step, at, detail) "
+    "SELECT u.correlation_id, u.step, "
+    "CASE WHEN u.at_ms > 0 THEN to_timestamp(u.at_ms / 1000.0) ELSE now() END, u.detail "
+    "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::jsonb[]) "
+    "AS u(correlation_id, step, at_ms, detail)";
+
+enum { KEY_WO_PLANT, KEY_WO_ORDER, KEY_IN_SOURCE, KEY_IN_ID, KEY_COLS };
+enum { IN_SOURCE, IN_ID, IN_CORRELATION, IN_STATUS, IN_ANSWER, IN_ENVELOPE, IN_COLS };
+enum { WO_PLANT, WO_ORDER, WO_STATE, WO_REVISION, WO_DOC, WO_DEADLINE, WO_COLS };
+enum { OB_DESTINATION, OB_LANE, OB_ENVELOPE, OB_STATE, OB_COLS };
+enum { TR_CORRELATION, TR_STEP, TR_AT, TR_DETAIL, TR_COLS };
+enum { REL_PLANT, REL_ORDER, REL_COLS };
+
+enum batch_state {
+        B_WAITING,    /* in the line's queue */
+        B_LOADING,    /* phase 1 in flight */
+        B_LOADED,     /* transaction open, in the caller's hands */
+        B_COMMITTING, /* phase 2 in flight */
+        B_DONE,       /* transaction closed (committed, rolled back or lost) */
+};
+
+struct outbox_put {
+        char *destination, *lane, *envelope; /* owned; envelope as JSON text */
+        char *plant, *work_order;            /* owned, from the envelope (may be NULL) */
+        bool held;
+};
+
+struct store_batch {
+        struct batch_line *line;  /* NULL once the store is freed */
+        struct store_batch *next; /* the line's waiting queue */
+        struct store_batch *live_prev, *live_next;
+        enum batch_state state;
+        bool abandoned;      /* freed by the caller while a request was in flight */
+        uint64_t epoch;      /* ingest epoch of phase 1 */
+        struct event *defer; /* owned: an error reported from the loop */
+        char *defer_error;   /* owned */
+        bool defer_commit;   /* the deferred error is for the commit callback */
+
+        store_batch_loaded_cb loaded_cb;
+        void *loaded_arg;
+        store_batch_committed_cb committed_cb;
+        void *committed_arg;
+
+        struct pg_array keys[KEY_COLS];
+        json_t *work_orders; /* owned: key -> doc */
+        json_t *answers;     /* owned: key -> {"http_status", "body"} */
+
+        struct pg_array inbox[IN_COLS];
+        json_t *wo_puts; /* owned: key -> [plant, work_order, state, revision, doc, deadline] */
+        struct outbox_put *outbox; /* owned array */
+        size_t n_outbox, cap_outbox;
+        struct pg_array trace[TR_COLS];
+        struct pg_array release[REL_COLS];
+
+        struct store_outbox_row *rows; /* owned, after commit, id order */
+        size_t n_rows;
+};
+
+struct batch_line {
+        struct store *store;
+        struct store_batch *active;                /* owns the open transaction */
+        struct store_batch *wait_head, *wait_tail; /* begun, not started */
+        struct store_batch *live;                  /* every batch not yet freed */
+};
+
+/* ---- helpers ---- */
+
+static char *xstrdup(const char *s)
+{
+        char *d = s ? strdup(s) : NULL;
+        if (s && !d)
+                abort(); /* out of memory */
+        return d;
+}
+
+/* Unambiguous map key of two strings (owned by the caller). */
+static char *pair_key(const char *a, const char *b)
+{
+        char *key = NULL;
+        if (asprintf(&key, "%zu:%s%s", strlen(a ? a : ""), a ? a : "", b ? b : "") < 0)
+                abort(); /* out of memory */
+        return key;
+}
+
+static void arrays_init(struct pg_array *a, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                pg_array_init(&a[i]);
+}
+
+static void arrays_free(struct pg_array *a, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(a[i].buf);
+}
+
+static const char *json_str(const json_t *obj, const char *key)
+{
+        return json_string_value(json_object_get(obj, key));
+}
+
+static json_t *json_col(const PGresult *res, int row, int col)
+{
+        if (PQgetisnull(res, row, col))
+                return json_null();
+        json_t *j = json_loads(PQgetvalue(res, row, col), JSON_DECODE_ANY, NULL);
+        return j ? j : json_null();
+}
+
+/* ---- the line ---- */
+
+struct batch_line *batch_line_new(struct store *s)
+{
+        struct batch_line *line = calloc(1, sizeof(*line));
+        if (line)
+                line->store = s;
+        return line;
+}
+
+static void live_unlink(struct store_batch *b)
+{
+        if (!b->line)
+                return;
+        if (b->live_prev)
+                b->live_prev->live_next = b->live_next;
+        else
+                b->line->live = b->live_next;
+        if (b->live_next)
+                b->live_next->live_prev = b->live_prev;
+        b->live_prev = b->live_next = NULL;
+}
+
+static void wait_unlink(struct store_batch *b)
+{
+        struct batch_line *line = b->line;
+        struct store_batch **p = &line->wait_head, *prev = NULL;
+        while (*p && *p != b) {
+                prev = *p;
+                p = &(*p)->next;
+        }
+        if (!*p)
+                return;
+        *p = b->next;
+        if (line->wait_tail == b)
+                line->wait_tail = prev;
+        b->next = NULL;
+}
+
+/* Report error to the batch's current callback from the loop, never from
+ * inside the caller's own call. */
+static void batch_defer(struct store_batch *b, bool commit, const char *error)
+{
+        free(b->defer_error);
+        b->defer_error = xstrdup(error);
+        b->defer_commit = commit;
+        event_active(b->defer, EV_TIMEOUT, 1);
+}
+
+static void defer_cb(evutil_socket_t fd, short what, void *arg)
+{
+        struct store_batch *b = arg;
+        if (b->defer_commit)
+                b->committed_cb(b->committed_arg, b, b->defer_error);
+        else
+                b->loaded_cb(b->loaded_arg, b, b->defer_error);
+}
+
+static void line_pump(struct batch_line *line);
+
+/* The batch's transaction is over (or abandoned): queue a ROLLBACK when
+ * asked and the transaction can still be open, then start the next batch. */
+static void batch_release(struct store_batch *b, bool rollback)
+{
+        struct batch_line *line = b->line;
+        if (!line || line->active != b)
+                return;
+        line->active = NULL;
+        struct pg_conn *c = store_conn_ingest(line->store);
+        if (rollback && c && pg_conn_is_up(c) && b->epoch == store_ingest_epoch(line->store)) {
+                struct pg_stmt stmt = {"ROLLBACK", 0, NULL};
+                pg_conn_submit(c, &stmt, 1, NULL, NULL);
+        }
+        line_pump(line);
+}
+
+static void batch_destroy(struct store_batch *b)
+{
+        live_unlink(b);
+        if (b->defer)
+                event_free(b->defer);
+        free(b->defer_error);
+        arrays_free(b->keys, KEY_COLS);
+        arrays_free(b->inbox, IN_COLS);
+        arrays_free(b->trace, TR_COLS);
+        arrays_free(b->release, REL_COLS);
+        json_decref(b->work_orders);
+        json_decref(b->answers);
+        json_decref(b->wo_puts);
+        for (size_t i = 0; i < b->n_outbox; i++) {
+                struct outbox_put *p = &b->outbox[i];
+                free(p->destination);
+                free(p->lane);
+                free(p->envelope);
+                free(p->plant);
+                free(p->work_order);
+        }
+        free(b->outbox);
+        for (size_t i = 0; i < b->n_rows; i++)
+                store_outbox_row_clear(&b->rows[i]);
+        free(b->rows);
+        free(b);
+}
+
+/* ---- phase 1 ---- */
+
+static void phase1_parse(struct store_batch *b, const PGresult *locked, const PGresult *inbox)
+{
+        for (int r = 0; locked && r < PQntuples(locked); r++) {
+                char *key = pair_key(PQgetvalue(locked, r, 0), PQgetvalue(locked, r, 1));
+                json_object_set_new(b->work_orders, key, json_col(locked, r, 2));
+                free(key);
+        }
+        for (int r = 0; inbox && r < PQntuples(inbox); r++) {
+                char *key = pair_key(PQgetvalue(inbox, r, 0), PQgetvalue(inbox, r, 1));
+                json_object_set_new(b->answers, key,
+                                    json_pack("{s:i, s:o}", "http_status",
+                                              atoi(PQgetvalue(inbox, r, 2)), "body",
+                                              json_col(inbox, r, 3)));
+                free(key);
+        }
+}
+
+static void phase1_done(void *arg, PGresult *const *results, size_t n, const char *error)
+{
+        struct store_batch *b = arg;
+        if (b->abandoned) {
+                batch_release(b, true);
+                batch_destroy(b);
+                return;
+        }
+        if (error) {
+                b->state = B_DONE;
+                batch_release(b, true);
+                b->loaded_cb(b->loaded_arg, b, error);
+                return;
+        }
+        /* results: BEGIN, then the lock (when keys), then the inbox lookup. */
+        size_t i = 1;
+        const PGresult *locked = b->keys[KEY_WO_PLANT].n ? results[i++] : NULL;
+        const PGresult *inbox = b->keys[KEY_IN_SOURCE].n ? results[i++] : NULL;
+        phase1_parse(b, locked, inbox);
+        b->state = B_LOADED;
+        b->loaded_cb(b->loaded_arg, b, NULL);
+}
+
+static int phase1_send(struct store_batch *b)
+{
+        struct store *s = b->line->store;
+        const char *wo_params[] = {pg_array_text(&b->keys[KEY_WO_PLANT]),
+                                   pg_array_text(&b->keys[KEY_WO_ORDER])};
+        const char *in_params[] = {pg_array_text(&b->keys[KEY_IN_SOURCE]),
+                                   pg_array_text(&b->keys[KEY_IN_ID])};
+        struct pg_stmt stmts[3] = {{"BEGIN", 0, NULL}};
+        size_t n = 1;
+        if (b->keys[KEY_WO_PLANT].n)
+                stmts[n++] = (struct pg_stmt){lock_sql, 2, wo_params};
+        if (b->keys[KEY_IN_SOURCE].n)
+                stmts[n++] = (struct pg_stmt){inbox_lookup_sql, 2, in_params};
+        b->epoch = store_ingest_epoch(s);
+        return pg_conn_submit(store_conn_ingest(s), stmts, n, phase1_done, b);
+}
+
+/* Start waiting batches while the connection is free. */
+static void line_pump(struct batch_line *line)
+{
+        while (!line->active && line->wait_head) {
+                struct store_batch *b = line->wait_head;
+                line->wait_head = b->next;
+                if (!line->wait_head)
+                        line->wait_tail = NULL;
+                b->next = NULL;
+                line->active = b;
+                b->state = B_LOADING;
+                if (phase1_send(b) == 0)
+                        return;
+                line->active = NULL;
+                b->state = B_DONE;
+                char error[600];
+                snprintf(error, sizeof(error), "postgres unavailable: %s",
+                         pg_conn_last_error(store_conn_ingest(line->store)));
+                batch_defer(b, false, error);
+        }
+}
+
+void batch_line_shutdown(struct batch_line *line)
+{
+        struct store_batch *b;
+        while ((b = line->wait_head)) {
+                line->wait_head = b->next;
+                if (!line->wait_head)
+                        line->wait_tail = NULL;
+                b->next = NULL;
+                b->state = B_DONE;
+                b->loaded_cb(b->loaded_arg, b, "shutting down");
+        }
+}
+
+void batch_line_free(struct batch_line *line)
+{
+        if (!line)
+                return;
+        for (struct store_batch *b = line->live; b; b = b->live_next)
+                b->line = NULL;
+        free(line);
+}
+
+/* ---- public: phase 1 ---- */
+
+struct store_batch *store_batch_begin(struct store *s, const struct store_wo_key *wos, size_t n_wos,
+                                      const struct store_inbox_key *inbox, size_t n_inbox,
+                                      store_batch_loaded_cb cb, void *arg)
+{
+        if (!store_accepts_batches(s))
+                return NULL;
+        struct store_batch *b = calloc(1, sizeof(*b));
+        if (!b)
+                return NULL;
+        b->line = store_batch_line(s);
+        b->loaded_cb = cb;
+        b->loaded_arg = arg;
+        b->defer = event_new(store_base(s), -1, 0, defer_cb, b);
+        b->work_orders = json_object();
+        b->answers = json_object();
+        b->wo_puts = json_object();
+        arrays_init(b->keys, KEY_COLS);
+        arrays_init(b->inbox, IN_COLS);
+        arrays_init(b->trace, TR_COLS);
+        arrays_init(b->release, REL_COLS);
+        if (!b->defer || !b->work_orders || !b->answers || !b->wo_puts)
+                abort(); /* out of memory */
+        for (size_t i = 0; i < n_wos; i++) {
+                pg_array_add(&b->keys[KEY_WO_PLANT], wos[i].plant);
+                pg_array_add(&b->keys[KEY_WO_ORDER], wos[i].work_order);
+        }
+        for (size_t i = 0; i < n_inbox; i++) {
+                pg_array_add(&b->keys[KEY_IN_SOURCE], inbox[i].source);
+                pg_array_add(&b->keys[KEY_IN_ID], inbox[i].id);
+        }
+
+        struct batch_line *line = b->line;
+        b->live_next = line->live;
+        if (line->live)
+                line->live->live_prev = b;
+        line->live = b;
+        b->state = B_WAITING;
+        if (line->wait_tail)
+                line->wait_tail->next = b;
+        else
+                line->wait_head = b;
+        line->wait_tail = b;
+        line_pump(line);
+        return b;
+}
+
+const json_t *store_batch_work_order(const struct store_batch *b, const char *plant,
+                                     const char *work_order)
+{
+        char *key = pair_key(plant, work_order);
+        const json_t *doc = json_object_get(b->work_orders, key);
+        free(key);
+        return doc;
+}
+
+const json_t *store_batch_inbox_answer(const struct store_batch *b, const char *source,
+                                       const char *id)
+{
+        char *key = pair_key(source, id);
+        const json_t *answer = json_object_get(b->answers, key);
+        free(key);
+        return answer;
+}
+
+/* ---- public: writes ---- */
+
+void store_batch_put_inbox(struct store_batch *b, const char *source, const char *id,
+                           const char *correlation_id, int http_status, const json_t *body,
+                           const json_t *envelope)
+{
+        json_t *null = json_null();
+        pg_array_add(&b->inbox[IN_SOURCE], source);
+        pg_array_add(&b->inbox[IN_ID], id);
+        pg_array_add(&b->inbox[IN_CORRELATION], correlation_id);
+        pg_array_add_int(&b->inbox[IN_STATUS], http_status);
+        pg_array_add_json(&b->inbox[IN_ANSWER], body ? body : null);
+        pg_array_add_json(&b->inbox[IN_ENVELOPE], envelope);
+        json_decref(null);
+}
+
+void store_batch_put_work_order(struct store_batch *b, const char *plant, const char *work_order,
+                                const json_t *doc, const char *state, int64_t revision,
+                                int64_t next_deadline_ms)
+{
+        /* The last put of an order wins: an upsert may touch a row once. */
+        char *key = pair_key(plant, work_order);
+        json_t *row = json_pack("[s, s, s?, I, O?, I]", plant, work_order, state,
+                                (json_int_t)revision, doc, (json_int_t)next_deadline_ms);
+        if (!row)
+                abort(); /* out of memory or NULL keys */
+        json_object_set_new(b->wo_puts, key, row);
+        free(key);
+}
+
+void store_batch_put_outbox(struct store_batch *b, const char *destination, const char *lane,
+                            const json_t *envelope, bool held)
+{
+        if (b->n_outbox == b->cap_outbox) {
+                size_t cap = b->cap_outbox ? 2 * b->cap_outbox : 8;
+                struct outbox_put *grown = realloc(b->outbox, cap * sizeof(*grown));
+                if (!grown)
+                        abort(); /* out of memory */
+                b->outbox = grown;
+                b->cap_outbox = cap;
+        }
+        struct outbox_put *p = &b->outbox[b->n_outbox++];
+        p->destination = xstrdup(destination);
+        p->lane = xstrdup(lane);
+        p->envelope = json_dumps(envelope, JSON_COMPACT);
+        p->plant = xstrdup(json_str(envelope, "plant"));
+        p->work_order = xstrdup(json_str(envelope, "work_order"));
+        p->held = held;
+}
+
+void store_batch_put_trace(struct store_batch *b, const char *correlation_id, const char *step,
+                           int64_t at_ms, const json_t *detail)
+{
+        pg_array_add(&b->trace[TR_CORRELATION], correlation_id);
+        pg_array_add(&b->trace[TR_STEP], step);
+        pg_array_add_int(&b->trace[TR_AT], at_ms);
+        pg_array_add_json(&b->trace[TR_DETAIL], detail);
+}
+
+static bool same(const char *a, const char *b)
+{
+        return a && b && strcmp(a, b) == 0;
+}
+
+void store_batch_release_held(struct store_batch *b, const char *plant, const char *work_order)
+{
+        for (size_t i = 0; i < b->n_outbox; i++) {
+                struct outbox_put *p = &b->outbox[i];
+                if (p->held && same(p->plant, plant) && same(p->work_order, work_order))
+                        p->held = false;
+        }
+        pg_array_add(&b->release[REL_PLANT], plant);
+        pg_array_add(&b->release[REL_ORDER], work_order);
+}
+
+/* ---- phase 2 ---- */
+
+static int row_by_id(const void *a, const void *b)
+{
+        const struct store_outbox_row *x = a, *y = b;
+        return (x->id > y->id) - (x->id < y->id);
+}
+
+static void phase2_collect(struct store_batch *b, const PGresult *res)
+{
+        if (!res)
+                return;
+        int n = PQntuples(res);
+        struct store_outbox_row *grown =
+            realloc(b->rows, (b->n_rows + (size_t)n + 1) * sizeof(*grown));
+        if (!grown)
+                abort(); /* out of memory */
+        b->rows = grown;
+        for (int r = 0; r < n; r++)
+                store_outbox_row_from_result(res, r, &b->rows[b->n_rows++]);
+}
+
+/* Statement indexes of phase 2 whose rows the dispatcher gets. */
+struct phase2_plan {
+        struct pg_stmt stmts[6];
+        size_t n;
+        int release_at, outbox_at; /* -1 when not sent */
+        const char *params[6][IN_COLS];
+        struct pg_array outbox[OB_COLS], wo[WO_COLS];
+};
+
+static void plan_add(struct phase2_plan *p, const char *sql, const struct pg_array *cols,
+                     int n_cols)
+{
+        const char **params = p->params[p->n];
+        for (int i = 0; i < n_cols; i++)
+                params[i] = pg_array_text(&cols[i]);
+        p->stmts[p->n++] = (struct pg_stmt){sql, n_cols, params};
+}
+
+static void plan_build(struct store_batch *b, struct phase2_plan *p)
+{
+        p->n = 0;
+        p->release_at = p->outbox_at = -1;
+        arrays_init(p->outbox, OB_COLS);
+        arrays_init(p->wo, WO_COLS);
+        if (b->inbox[IN_SOURCE].n)
+                plan_add(p, inbox_insert_sql, b->inbox, IN_COLS);
+        const char *key;
+        json_t *row;
+        json_object_foreach(b->wo_puts, key, row)
+        {
+                pg_array_add(&p->wo[WO_PLANT], json_string_value(json_array_get(row, 0)));
+                pg_array_add(&p->wo[WO_ORDER], json_string_value(json_array_get(row, 1)));
+                pg_array_add(&p->wo[WO_STATE], json_string_value(json_array_get(row, 2)));
+                pg_array_add_int(&p->wo[WO_REVISION], json_integer_value(json_array_get(row, 3)));
+                pg_array_add_json(&p->wo[WO_DOC], json_array_get(row, 4));
+                pg_array_add_int(&p->wo[WO_DEADLINE], json_integer_value(json_array_get(row, 5)));
+        }
+        if (p->wo[WO_PLANT].n)
+                plan_add(p, wo_upsert_sql, p->wo, WO_COLS);
+        if (b->release[REL_PLANT].n) {
+                p->release_at = (int)p->n;
+                plan_add(p, release_sql, b->release, REL_COLS);
+        }
+        for (size_t i = 0; i < b->n_outbox; i++) {
+                const struct outbox_put *o = &b->outbox[i];
+                pg_array_add(&p->outbox[OB_DESTINATION], o->destination);
+                pg_array_add(&p->outbox[OB_LANE], o->lane);
+                pg_array_add(&p->outbox[OB_ENVELOPE], o->envelope);
+                pg_array_add(&p->outbox[OB_STATE], o->held ? "held" : "pending");
+        }
+        if (b->n_outbox) {
+                p->outbox_at = (int)p->n;
+                plan_add(p, outbox_insert_sql, p->outbox, OB_COLS);
+        }
+        if (b->trace[TR_STEP].n)
+                plan_add(p, trace_insert_sql, b->trace, TR_COLS);
+        p->stmts[p->n++] = (struct pg_stmt){"COMMIT", 0, NULL};
+}
+
+/* Kept between submit and callback: which results hold outbox rows. */
+struct phase2_ctx {
+        struct store_batch *b;
+        int release_at, outbox_at;
+};
+
+static void phase2_done(void *arg, PGresult *const *results, size_t n, const char *error)
+{
+        struct phase2_ctx *ctx = arg;
+        struct store_batch *b = ctx->b;
+        int release_at = ctx->release_at, outbox_at = ctx->outbox_at;
+        free(ctx);
+        if (b->abandoned) {
+                batch_release(b, error != NULL);
+                batch_destroy(b);
+                return;
+        }
+        b->state = B_DONE;
+        if (error) {
+                batch_release(b, true);
+                b->committed_cb(b->committed_arg, b, error);
+                return;
+        }
+        if (release_at >= 0)
+                phase2_collect(b, results[release_at]);
+        if (outbox_at >= 0)
+                phase2_collect(b, results[outbox_at]);
+        qsort(b->rows, b->n_rows, sizeof(*b->rows), row_by_id);
+        batch_release(b, false);
+        b->committed_cb(b->committed_arg, b, NULL);
+}
+
+void store_batch_commit(struct store_batch *b, store_batch_committed_cb cb, void *arg)
+{
+        b->committed_cb = cb;
+        b->committed_arg = arg;
+        if (!b->line) {
+                cb(arg, b, "shutting down");
+                return;
+        }
+        if (b->state != B_LOADED) {
+                batch_defer(b, true, "the batch has no open transaction");
+                return;
+        }
+        struct store *s = b->line->store;
+        struct pg_conn *c = store_conn_ingest(s);
+        if (!c || !pg_conn_is_up(c) || b->epoch != store_ingest_epoch(s)) {
+                b->state = B_DONE;
+                batch_release(b, false);
+                batch_defer(b, true, "connection lost before commit");
+                return;
+        }
+        struct phase2_plan plan;
+        plan_build(b, &plan);
+        struct phase2_ctx *ctx = malloc(sizeof(*ctx));
+        if (!ctx)
+                abort(); /* out of memory */
+        *ctx = (struct phase2_ctx){b, plan.release_at, plan.outbox_at};
+        int rc = pg_conn_submit(c, plan.stmts, plan.n, phase2_done, ctx);
+        arrays_free(plan.outbox, OB_COLS);
+        arrays_free(plan.wo, WO_COLS);
+        if (rc < 0) {
+                free(ctx);
+                b->state = B_DONE;
+                batch_release(b, false);
+                batch_defer(b, true, "connection lost before commit");
+                return;
+        }
+        b->state = B_COMMITTING;
+}
+
+const struct store_outbox_row *store_batch_outbox_rows(const struct store_batch *b, size_t *n)
+{
+        *n = b->n_rows;
+        return b->rows;
+}
+
+void store_batch_free(struct store_batch *b)
+{
+        if (!b)
+                return;
+        switch (b->state) {
+        case B_WAITING:
+                if (b->line)
+                        wait_unlink(b);
+                break;
+        case B_LOADING:
+        case B_COMMITTING:
+                b->abandoned = true; /* the request's callback frees it */
+                event_del(b->defer);
+                return;
+        case B_LOADED:
+                batch_release(b, true);
+                break;
+        case B_DONE:
+                break;
+        }
+        batch_destroy(b);
+}

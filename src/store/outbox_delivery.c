@@ -1,0 +1,342 @@
+/* outbox_delivery.c — the delivery engine's queries (include/takt/
+ * store_delivery.h): page pending rows, list blocked lanes, write a loop
+ * turn's outcomes and trace steps in one transaction over unnest() arrays,
+ * aggregate counts for the gauges, LISTEN takt_outbox. Owned by the
+ * delivery helper; everything runs on the store's delivery connection. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+#include "takt/store_delivery.h"
+
+/* One queued request: which callback to call (one of them is set). Freed
+ * after the callback. */
+struct od_req {
+        store_rows_cb rows_cb;
+        store_blocked_cb blocked_cb;
+        store_done_cb done_cb;
+        store_counts_cb counts_cb;
+        void *arg;
+};
+
+static struct od_req *od_req_new(void *arg)
+{
+        struct od_req *r = calloc(1, sizeof(*r));
+        if (r)
+                r->arg = arg;
+        return r;
+}
+
+static char *dup_value(const PGresult *res, int row, int col)
+{
+        if (PQgetisnull(res, row, col))
+                return NULL;
+        return strdup(PQgetvalue(res, row, col));
+}
+
+static int submit(struct store *s, const struct pg_stmt *stmts, size_t n, pg_done_cb cb,
+                  struct od_req *r)
+{
+        struct pg_conn *c = store_conn_delivery(s);
+        if (r == NULL || c == NULL || pg_conn_submit(c, stmts, n, cb, r) != 0) {
+                free(r);
+                return -1;
+        }
+        return 0;
+}
+
+/* ---- pending pages ---- */
+
+static void rows_done(void *arg, PGresult *const *results, size_t n, const char *error)
+{
+        struct od_req *r = arg;
+        struct store_outbox_row *rows = NULL;
+        int count = 0;
+        if (error == NULL && n == 1 && results[0] != NULL) {
+                count = PQntuples(results[0]);
+                rows = count > 0 ? calloc((size_t)count, sizeof(*rows)) : NULL;
+                if (count > 0 && rows == NULL) {
+                        error = "out of memory";
+                        count = 0;
+                }
+                for (int i = 0; i < count; i++)
+                        store_outbox_row_from_result(results[0], i, &rows[i]);
+        }
+        r->rows_cb(r->arg, rows, (size_t)count, error);
+        free(r);
+}
+
+int store_outbox_load_pending(struct store *s, int64_t after_id, int limit, store_rows_cb cb,
+                              void *arg)
+{
+        static const char sql[] =
+            "SELECT " STORE_OUTBOX_COLUMNS " FROM outbox o"
+            " WHERE o.state = 'pending' AND o.id > $1::bigint"
+            " AND NOT EXISTS (SELECT 1 FROM outbox b WHERE b.destination = o.destination"
+            " AND b.lane = o.lane AND b.state IN ('failed', 'held') AND b.id < o.id)"
+            " ORDER BY o.id LIMIT $2::int";
+        char after[24], lim[16];
+        snprintf(after, sizeof(after), "%lld", (long long)after_id);
+        snprintf(lim, sizeof(lim), "%d", limit);
+        const char *params[] = {after, lim};
+        struct pg_stmt st = {sql, 2, params};
+        struct od_req *r = od_req_new(arg);
+        if (r)
+                r->rows_cb = cb;
+        return submit(s, &st, 1, rows_done, r);
+}
+
+/* ---- blocked lanes ---- */
+
+static void blocked_done(void *arg, PGresult *const *results, size_t n, const char *error)
+{
+        struct od_req *r = arg;
+        struct store_blocked_lane *lanes = NULL;
+        int count = 0;
+        if (error == NULL && n == 1 && results[0] != NULL) {
+                count = PQntuples(results[0]);
+                lanes = count > 0 ? calloc((size_t)count, sizeof(*lanes)) : NULL;
+                if (count > 0 && lanes == NULL) {
+                        error = "out of memory";
+                        count = 0;
+                }
+                for (int i = 0; i < count; i++) {
+                        lanes[i].destination = dup_value(results[0], i, 0);
+                        lanes[i].lane = dup_value(results[0], i, 1);
+                        lanes[i].first_id = strtoll(PQgetvalue(results[0], i, 2), NULL, 10);
+                }
+        }
+        r->blocked_cb(r->arg, lanes, (size_t)count, error);
+        free(r);
+}
+
+int store_outbox_blocked_lanes(struct store *s, store_blocked_cb cb, void *arg)
+{
+        static const char sql[] = "SELECT destination, lane, min(id) FROM outbox"
+                                  " WHERE state IN ('failed', 'held') GROUP BY 1, 2";
+        struct pg_stmt st = {sql, 0, NULL};
+        struct od_req *r = od_req_new(arg);
+        if (r)
+                r->blocked_cb = cb;
+        return submit(s, &st, 1, blocked_done, r);
+}
+
+void store_blocked_lanes_free(struct store_blocked_lane *lanes, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(lanes[i].destination);
+                free(lanes[i].lane);
+        }
+        free(lanes);
+}
+
+/* ---- outcomes ---- */
+
+/* A growing PostgreSQL array literal: {"a","b",NULL}. */
+struct arr {
+        char *buf; /* owned */
+        size_t len, cap;
+        bool oom;
+};
+
+static void arr_put(struct arr *a, const char *s, size_t n)
+{
+        if (a->oom)
+                return;
+        if (a->len + n + 1 > a->cap) {
+                size_t cap = a->cap ? a->cap : 256;
+                while (cap < a->len + n + 1)
+                        cap *= 2;
+                char *b = realloc(a->buf, cap);
+                if (b == NULL) {
+                        a->oom = true;
+                        return;
+                }
+                a->buf = b;
+                a->cap = cap;
+        }
+        memcpy(a->buf + a->len, s, n);
+        a->len += n;
+        a->buf[a->len] = '\0';
+}
+
+static void arr_sep(struct arr *a)
+{
+        arr_put(a, a->len == 0 ? "{" : ",", 1);
+}
+
+static void arr_str(struct arr *a, const char *v)
+{
+        arr_sep(a);
+        if (v == NULL) {
+                arr_put(a, "NULL", 4);
+                return;
+        }
+        arr_put(a, "\"", 1);
+        for (const char *p = v; *p; p++) {
+                if (*p == '"' || *p == '\\')
+                        arr_put(a, "\\", 1);
+                arr_put(a, p, 1);
+        }
+        arr_put(a, "\"", 1);
+}
+
+static void arr_num(struct arr *a, long long v, bool null)
+{
+        char tmp[24];
+        arr_sep(a);
+        if (null) {
+                arr_put(a, "NULL", 4);
+                return;
+        }
+        int n = snprintf(tmp, sizeof(tmp), "%lld", v);
+        arr_put(a, tmp, (size_t)n);
+}
+
+static const char *arr_end(struct arr *a)
+{
+        if (a->len == 0)
+                arr_put(a, "{", 1);
+        arr_put(a, "}", 1);
+        return a->oom ? NULL : a->buf;
+}
+
+static void done_done(void *arg, PGresult *const *results, size_t n, const char *error)
+{
+        struct od_req *r = arg;
+        r->done_cb(r->arg, error);
+        free(r);
+}
+
+enum {
+        OUT_ID,
+        OUT_STATE,
+        OUT_ATT,
+        OUT_NEXT,
+        OUT_ERR,
+        OUT_DELIV,
+        TR_CID,
+        TR_STEP,
+        TR_AT,
+        TR_DETAIL,
+        N_ARRS
+};
+
+int store_outbox_record(struct store *s, const struct store_outcome *o, size_t n_outcomes,
+                        const struct store_trace_step *t, size_t n_steps, store_done_cb cb,
+                        void *arg)
+{
+        static const char update_sql[] =
+            "UPDATE outbox o SET state = u.state, attempts = u.attempts,"
+            " next_attempt_at = to_timestamp(u.next_ms / 1000.0),"
+            " last_error = COALESCE(u.last_error, o.last_error),"
+            " delivered_at = to_timestamp(u.delivered_ms / 1000.0)"
+            " FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bigint[], $5::text[],"
+            " $6::bigint[]) AS u(id, state, attempts, next_ms, last_error, delivered_ms)"
+            " WHERE o.id = u.id AND o.state = 'pending'";
+        static const char trace_sql[] =
+            "INSERT INTO trace (correlation_id, step, at, detail)"
+            " SELECT c, st, to_timestamp(a / 1000.0), d::jsonb"
+            " FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS t(c, st, a, d)";
+        struct arr a[N_ARRS] = {0};
+        for (size_t i = 0; i < n_outcomes; i++) {
+                arr_num(&a[OUT_ID], o[i].id, false);
+                arr_str(&a[OUT_STATE], o[i].state);
+                arr_num(&a[OUT_ATT], o[i].attempts, false);
+                arr_num(&a[OUT_NEXT], o[i].next_attempt_ms, o[i].next_attempt_ms == 0);
+                arr_str(&a[OUT_ERR], o[i].last_error);
+                arr_num(&a[OUT_DELIV], o[i].delivered_ms, o[i].delivered_ms == 0);
+        }
+        for (size_t i = 0; i < n_steps; i++) {
+                arr_str(&a[TR_CID], t[i].correlation_id);
+                arr_str(&a[TR_STEP], t[i].step);
+                arr_num(&a[TR_AT], t[i].at_ms, false);
+                arr_str(&a[TR_DETAIL], t[i].detail ? t[i].detail : "{}");
+        }
+        const char *p[N_ARRS];
+        bool oom = false;
+        for (int i = 0; i < N_ARRS; i++) {
+                p[i] = arr_end(&a[i]);
+                oom |= p[i] == NULL;
+        }
+        int rc = -1;
+        if (!oom) {
+                struct pg_stmt st[3] = {{"BEGIN", 0, NULL}};
+                size_t ns = 1;
+                if (n_outcomes > 0)
+                        st[ns++] = (struct pg_stmt){update_sql, 6, &p[OUT_ID]};
+                if (n_steps > 0)
+                        st[ns++] = (struct pg_stmt){trace_sql, 4, &p[TR_CID]};
+                struct pg_stmt all[4];
+                memcpy(all, st, ns * sizeof(st[0]));
+                all[ns++] = (struct pg_stmt){"COMMIT", 0, NULL};
+                struct od_req *r = od_req_new(arg);
+                if (r)
+                        r->done_cb = cb;
+                rc = submit(s, all, ns, done_done, r);
+        }
+        for (int i = 0; i < N_ARRS; i++)
+                free(a[i].buf);
+        return rc;
+}
+
+/* ---- gauges ---- */
+
+static void counts_done(void *arg, PGresult *const *results, size_t n, const char *error)
+{
+        struct od_req *r = arg;
+        struct store_outbox_count *c = NULL;
+        int count = 0;
+        if (error == NULL && n == 1 && results[0] != NULL) {
+                count = PQntuples(results[0]);
+                c = count > 0 ? calloc((size_t)count, sizeof(*c)) : NULL;
+                if (count > 0 && c == NULL) {
+                        error = "out of memory";
+                        count = 0;
+                }
+                for (int i = 0; i < count; i++) {
+                        c[i].destination = dup_value(results[0], i, 0);
+                        c[i].state = dup_value(results[0], i, 1);
+                        c[i].count = strtol(PQgetvalue(results[0], i, 2), NULL, 10);
+                        c[i].oldest_s = strtod(PQgetvalue(results[0], i, 3), NULL);
+                }
+        }
+        r->counts_cb(r->arg, c, (size_t)count, error);
+        free(r);
+}
+
+int store_outbox_counts(struct store *s, store_counts_cb cb, void *arg)
+{
+        static const char sql[] =
+            "SELECT destination, state, count(*),"
+            " COALESCE(extract(epoch from now() - min(created_at)), 0)::float8"
+            " FROM outbox WHERE state IN ('pending', 'failed') GROUP BY 1, 2";
+        struct pg_stmt st = {sql, 0, NULL};
+        struct od_req *r = od_req_new(arg);
+        if (r)
+                r->counts_cb = cb;
+        return submit(s, &st, 1, counts_done, r);
+}
+
+void store_outbox_counts_free(struct store_outbox_count *c, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(c[i].destination);
+                free(c[i].state);
+        }
+        free(c);
+}
+
+void store_outbox_listen(struct store *s, store_outbox_notify_cb cb, void *arg)
+{
+        struct pg_conn *c = store_conn_listen(s);
+        if (c)
+                pg_conn_listen(c, "takt_outbox", cb, arg);
+}
+
+bool store_delivery_conn_up(struct store *s)
+{
+        struct pg_conn *c = store_conn_delivery(s);
+        return c != NULL && pg_conn_is_up(c);
+}

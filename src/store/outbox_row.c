@@ -1,0 +1,74 @@
+/* outbox_row.c — struct store_outbox_row from a result row of
+ * "SELECT " STORE_OUTBOX_COLUMNS, and its release. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+/* Column order of STORE_OUTBOX_COLUMNS. */
+enum {
+        COL_ID,
+        COL_DESTINATION,
+        COL_PLANT,
+        COL_WORK_ORDER,
+        COL_LANE,
+        COL_TYPE,
+        COL_MESSAGE_ID,
+        COL_CORRELATION_ID,
+        COL_ENVELOPE,
+        COL_STATE,
+        COL_ATTEMPTS,
+        COL_NEXT_ATTEMPT_MS,
+        COL_CREATED_MS,
+};
+
+/* Owned copy of a text column, NULL for SQL NULL. */
+static char *text_col(const PGresult *res, int row, int col)
+{
+        if (PQgetisnull(res, row, col))
+                return NULL;
+        char *s = strdup(PQgetvalue(res, row, col));
+        if (!s)
+                abort(); /* out of memory */
+        return s;
+}
+
+static int64_t int_col(const PGresult *res, int row, int col)
+{
+        return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+void store_outbox_row_from_result(const PGresult *res, int row, struct store_outbox_row *out)
+{
+        memset(out, 0, sizeof(*out));
+        out->id = int_col(res, row, COL_ID);
+        out->destination = text_col(res, row, COL_DESTINATION);
+        out->plant = text_col(res, row, COL_PLANT);
+        out->work_order = text_col(res, row, COL_WORK_ORDER);
+        out->lane = text_col(res, row, COL_LANE);
+        out->type = text_col(res, row, COL_TYPE);
+        out->message_id = text_col(res, row, COL_MESSAGE_ID);
+        out->correlation_id = text_col(res, row, COL_CORRELATION_ID);
+        if (!PQgetisnull(res, row, COL_ENVELOPE))
+                out->envelope = json_loads(PQgetvalue(res, row, COL_ENVELOPE), 0, NULL);
+        out->state = text_col(res, row, COL_STATE);
+        out->attempts = (int)int_col(res, row, COL_ATTEMPTS);
+        out->next_attempt_ms = int_col(res, row, COL_NEXT_ATTEMPT_MS);
+        out->created_ms = int_col(res, row, COL_CREATED_MS);
+}
+
+void store_outbox_row_clear(struct store_outbox_row *row)
+{
+        if (!row)
+                return;
+        free(row->destination);
+        free(row->plant);
+        free(row->work_order);
+        free(row->lane);
+        free(row->type);
+        free(row->message_id);
+        free(row->correlation_id);
+        json_decref(row->envelope);
+        free(row->state);
+        memset(row, 0, sizeof(*row));
+}

@@ -1,0 +1,594 @@
+/* pg_conn.c — one asynchronous libpq connection on the libevent loop.
+ *
+ * A small state machine (pg_conn.h): CONNECTING drives PQconnectPoll; IDLE
+ * waits for readability only (NOTIFY, or the server going away); BUSY runs
+ * the request at the head of the FIFO: every statement is sent with
+ * PQsendQueryParams in pipeline mode, then one PQpipelineSync; the output is
+ * flushed with PQflush (waiting READ|WRITE while it returns 1); results are
+ * collected per statement up to PGRES_PIPELINE_SYNC, and only then is the
+ * request's callback called. The socket is re-read with PQsocket() before
+ * every wait because libpq may change it while connecting.
+ *
+ * A failure anywhere (send, flush, read, connection lost) is handled in one
+ * place, pgc_fail(): the socket is closed, every queued or in-flight request
+ * is called back with an error, and a timer reconnects with backoff
+ * (100ms doubling to 5s). Failures found inside pg_conn_submit are handed to
+ * the loop first, so a submit never calls a callback. Nothing here blocks. */
+#include "pg_conn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "takt/log.h"
+
+#define PGC_BACKOFF_MIN_MS    100
+#define PGC_BACKOFF_MAX_MS    5000
+#define PGC_CONNECT_TIMEOUT_S 10
+
+enum pgc_state {
+        PGC_CONNECTING,
+        PGC_IDLE,
+        PGC_BUSY,
+        PGC_FAILING,    /* a failure is handed to the loop (fail_ev) */
+        PGC_RETRY_WAIT, /* closed, reconnect timer armed */
+        PGC_CLOSING,    /* pg_conn_free() running */
+};
+
+struct pgc_stmt {
+        char *sql; /* owned */
+        int n_params;
+        char **params; /* owned array of owned strings (NULL = SQL NULL) */
+};
+
+struct pgc_req {
+        struct pgc_req *next;
+        struct pgc_stmt *stmts; /* owned, n of them */
+        size_t n;
+        PGresult **results; /* owned, n slots */
+        size_t cur;         /* the statement whose results arrive now */
+        char *error;        /* owned: the first error */
+        pg_done_cb cb;      /* NULL for internal requests (LISTEN) */
+        void *arg;
+};
+
+struct pgc_listen {
+        struct pgc_listen *next;
+        char *channel; /* owned */
+        pg_notify_cb cb;
+        void *arg;
+};
+
+struct pg_conn {
+        struct event_base *base;
+        char *conninfo; /* owned */
+        char *name;     /* owned */
+        pg_conn_state_cb state_cb;
+        void *state_arg;
+
+        PGconn *pg; /* owned; NULL while closed */
+        enum pgc_state state;
+        bool was_up;           /* reached IDLE since the last (re)connect attempt */
+        bool flushing;         /* PQflush returned 1: wait for write too */
+        struct event *io;      /* owned: the socket, re-assigned before every wait */
+        struct event *timer;   /* owned: reconnect backoff */
+        struct event *fail_ev; /* owned: a failure handed to the loop */
+        int backoff_ms;
+        char last_error[512];
+
+        struct pgc_req *head, *tail; /* FIFO; head is in flight while BUSY */
+        struct pgc_listen *listens;  /* owned list */
+};
+
+static void pgc_io_cb(evutil_socket_t fd, short what, void *arg);
+static void pgc_start_next(struct pg_conn *c);
+
+/* ---- requests ---- */
+
+static char *xstrdup(const char *s)
+{
+        char *d = s ? strdup(s) : NULL;
+        if (s && !d)
+                abort(); /* out of memory */
+        return d;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+        void *p = calloc(n ? n : 1, size);
+        if (!p)
+                abort(); /* out of memory */
+        return p;
+}
+
+static struct pgc_req *req_new(const struct pg_stmt *stmts, size_t n, pg_done_cb cb, void *arg)
+{
+        struct pgc_req *r = xcalloc(1, sizeof(*r));
+        r->stmts = xcalloc(n, sizeof(*r->stmts));
+        r->results = xcalloc(n, sizeof(*r->results));
+        r->n = n;
+        r->cb = cb;
+        r->arg = arg;
+        for (size_t i = 0; i < n; i++) {
+                struct pgc_stmt *s = &r->stmts[i];
+                s->sql = xstrdup(stmts[i].sql);
+                s->n_params = stmts[i].n_params;
+                s->params = xcalloc((size_t)s->n_params, sizeof(char *));
+                for (int p = 0; p < s->n_params; p++)
+                        s->params[p] = xstrdup(stmts[i].params[p]);
+        }
+        return r;
+}
+
+static void req_free(struct pgc_req *r)
+{
+        for (size_t i = 0; i < r->n; i++) {
+                for (int p = 0; p < r->stmts[i].n_params; p++)
+                        free(r->stmts[i].params[p]);
+                free(r->stmts[i].params);
+                free(r->stmts[i].sql);
+                PQclear(r->results[i]);
+        }
+        free(r->stmts);
+        free(r->results);
+        free(r->error);
+        free(r);
+}
+
+/* Call the request back (results then cleared) and free it. */
+static void req_finish(struct pgc_req *r, const char *error)
+{
+        if (r->cb)
+                r->cb(r->arg, (PGresult *const *)r->results, r->n, error);
+        req_free(r);
+}
+
+static void enqueue(struct pg_conn *c, struct pgc_req *r)
+{
+        if (c->tail)
+                c->tail->next = r;
+        else
+                c->head = r;
+        c->tail = r;
+}
+
+/* Fail every queued and in-flight request with "<prefix>: <why>". The queue
+ * is detached first: callbacks may submit again (and get -1). */
+static void fail_requests(struct pg_conn *c, const char *error)
+{
+        struct pgc_req *r = c->head;
+        c->head = c->tail = NULL;
+        while (r) {
+                struct pgc_req *next = r->next;
+                req_finish(r, error);
+                r = next;
+        }
+}
+
+/* ---- waiting ---- */
+
+static void pgc_fail_later(struct pg_conn *c);
+
+/* Wait for what on the connection's current socket (re-read every time). */
+static void pgc_wait(struct pg_conn *c, short what, int timeout_s)
+{
+        struct timeval tv = {timeout_s, 0};
+        int fd = PQsocket(c->pg);
+        event_del(c->io);
+        if (fd < 0) {
+                pgc_fail_later(c);
+                return;
+        }
+        event_assign(c->io, c->base, fd, what, pgc_io_cb, c);
+        event_add(c->io, timeout_s > 0 ? &tv : NULL);
+}
+
+static void copy_error(char *buf, size_t len, const char *msg)
+{
+        snprintf(buf, len, "%s", msg && *msg ? msg : "unknown error");
+        size_t n = strlen(buf);
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+                buf[--n] = '\0';
+        for (char *p = buf; *p; p++)
+                if (*p == '\n' || *p == '"')
+                        *p = *p == '"' ? '\'' : ' ';
+}
+
+/* ---- failure and reconnect ---- */
+
+static void pgc_start_connect(struct pg_conn *c);
+
+/* Close, fail every request, tell the owner, schedule the reconnect. */
+static void pgc_fail(struct pg_conn *c, const char *why)
+{
+        bool was_up = c->was_up;
+        copy_error(c->last_error, sizeof(c->last_error), why);
+        event_del(c->io);
+        event_del(c->fail_ev);
+        if (c->pg)
+                PQfinish(c->pg);
+        c->pg = NULL;
+        c->flushing = false;
+        c->was_up = false;
+        c->state = PGC_RETRY_WAIT;
+        c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : PGC_BACKOFF_MIN_MS;
+        if (c->backoff_ms > PGC_BACKOFF_MAX_MS)
+                c->backoff_ms = PGC_BACKOFF_MAX_MS;
+        if (was_up)
+                log_warn("store.pg.down", "conn=%s error=\"%s\" retry_ms=%d", c->name,
+                         c->last_error, c->backoff_ms);
+        else
+                log_warn("store.pg.connect_failed", "conn=%s error=\"%s\" retry_ms=%d", c->name,
+                         c->last_error, c->backoff_ms);
+        struct timeval tv = {c->backoff_ms / 1000, (c->backoff_ms % 1000) * 1000};
+        evtimer_add(c->timer, &tv);
+
+        char error[600];
+        snprintf(error, sizeof(error), "connection lost: %s", c->last_error);
+        fail_requests(c, error);
+        if (was_up && c->state_cb)
+                c->state_cb(c->state_arg, c, false);
+}
+
+static void pgc_fail_conn(struct pg_conn *c)
+{
+        pgc_fail(c, PQerrorMessage(c->pg));
+}
+
+/* A failure found where no callback may run (inside pg_conn_submit): the
+ * loop runs pgc_fail at once. */
+static void pgc_fail_later(struct pg_conn *c)
+{
+        copy_error(c->last_error, sizeof(c->last_error), PQerrorMessage(c->pg));
+        event_del(c->io);
+        c->state = PGC_FAILING;
+        event_active(c->fail_ev, EV_TIMEOUT, 1);
+}
+
+static void pgc_fail_ev_cb(evutil_socket_t fd, short what, void *arg)
+{
+        struct pg_conn *c = arg;
+        char why[sizeof(c->last_error)];
+        memcpy(why, c->last_error, sizeof(why));
+        pgc_fail(c, why);
+}
+
+static void pgc_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+        pgc_start_connect(arg);
+}
+
+static void notice_to_log(void *arg, const char *message)
+{
+        struct pg_conn *c = arg;
+        char text[512];
+        copy_error(text, sizeof(text), message);
+        log_debug("store.pg.notice", "conn=%s message=\"%s\"", c->name, text);
+}
+
+static void pgc_start_connect(struct pg_conn *c)
+{
+        c->state = PGC_CONNECTING;
+        log_debug("store.pg.connecting", "conn=%s", c->name);
+        c->pg = PQconnectStart(c->conninfo);
+        if (!c->pg) {
+                pgc_fail(c, "out of memory");
+                return;
+        }
+        if (PQstatus(c->pg) == CONNECTION_BAD) {
+                pgc_fail_conn(c);
+                return;
+        }
+        PQsetNoticeProcessor(c->pg, notice_to_log, c);
+        /* libpq: after PQconnectStart, act as if PQconnectPoll said WRITING. */
+        pgc_wait(c, EV_WRITE, PGC_CONNECT_TIMEOUT_S);
+}
+
+static char *listen_sql(struct pg_conn *c, const char *channel)
+{
+        char *ident = PQescapeIdentifier(c->pg, channel, strlen(channel));
+        if (!ident)
+                return NULL;
+        size_t len = strlen(ident) + 8;
+        char *sql = xcalloc(len, 1);
+        snprintf(sql, len, "LISTEN %s", ident);
+        PQfreemem(ident);
+        return sql;
+}
+
+static void queue_listen(struct pg_conn *c, const char *channel)
+{
+        char *sql = listen_sql(c, channel);
+        if (!sql)
+                return;
+        struct pg_stmt stmt = {sql, 0, NULL};
+        enqueue(c, req_new(&stmt, 1, NULL, NULL));
+        free(sql);
+}
+
+static void pgc_connected(struct pg_conn *c)
+{
+        if (PQsetnonblocking(c->pg, 1) != 0) {
+                pgc_fail_conn(c);
+                return;
+        }
+        c->state = PGC_IDLE;
+        c->was_up = true;
+        c->backoff_ms = 0;
+        c->last_error[0] = '\0';
+        log_info("store.pg.up", "conn=%s server_version=%d", c->name, PQserverVersion(c->pg));
+        for (struct pgc_listen *l = c->listens; l; l = l->next)
+                queue_listen(c, l->channel);
+        pgc_start_next(c);
+        if (c->state_cb)
+                c->state_cb(c->state_arg, c, true);
+}
+
+static void pgc_connect_poll(struct pg_conn *c, short what)
+{
+        if (what & EV_TIMEOUT) {
+                pgc_fail(c, "connect timeout");
+                return;
+        }
+        switch (PQconnectPoll(c->pg)) {
+        case PGRES_POLLING_READING:
+                pgc_wait(c, EV_READ, PGC_CONNECT_TIMEOUT_S);
+                break;
+        case PGRES_POLLING_WRITING:
+                pgc_wait(c, EV_WRITE, PGC_CONNECT_TIMEOUT_S);
+                break;
+        case PGRES_POLLING_OK:
+                pgc_connected(c);
+                break;
+        default:
+                pgc_fail_conn(c);
+                break;
+        }
+}
+
+/* ---- running requests ---- */
+
+static void dispatch_notifies(struct pg_conn *c)
+{
+        PGnotify *n;
+        while (c->pg && (n = PQnotifies(c->pg))) {
+                for (struct pgc_listen *l = c->listens; l; l = l->next)
+                        if (strcmp(l->channel, n->relname) == 0)
+                                l->cb(l->arg, n->relname, n->extra);
+                PQfreemem(n);
+        }
+}
+
+/* PQflush, then wait for what the flush left to do. Returns -1 on failure
+ * (already handed to the loop). */
+static int pgc_flush(struct pg_conn *c)
+{
+        int r = PQflush(c->pg);
+        if (r < 0) {
+                pgc_fail_later(c);
+                return -1;
+        }
+        c->flushing = r > 0;
+        pgc_wait(c, c->flushing ? EV_READ | EV_WRITE : EV_READ, 0);
+        return 0;
+}
+
+static void pgc_start_next(struct pg_conn *c)
+{
+        if (c->state != PGC_IDLE)
+                return;
+        struct pgc_req *r = c->head;
+        if (!r) {
+                pgc_wait(c, EV_READ, 0);
+                return;
+        }
+        if (!PQenterPipelineMode(c->pg)) {
+                pgc_fail_later(c);
+                return;
+        }
+        for (size_t i = 0; i < r->n; i++) {
+                const struct pgc_stmt *s = &r->stmts[i];
+                if (!PQsendQueryParams(c->pg, s->sql, s->n_params, NULL,
+                                       (const char *const *)s->params, NULL, NULL, 0)) {
+                        pgc_fail_later(c);
+                        return;
+                }
+        }
+        if (!PQpipelineSync(c->pg)) {
+                pgc_fail_later(c);
+                return;
+        }
+        c->state = PGC_BUSY;
+        pgc_flush(c);
+}
+
+/* Collect what has arrived for the head request. Returns 1 when its sync
+ * arrived, 0 when more is to come, -1 on a protocol surprise. */
+static int collect_results(struct pg_conn *c, struct pgc_req *r)
+{
+        bool after_null = false;
+        while (!PQisBusy(c->pg)) {
+                PGresult *res = PQgetResult(c->pg);
+                if (!res) {
+                        if (after_null)
+                                return -1; /* nothing left, yet no sync: never expected */
+                        after_null = true;
+                        if (r->cur < r->n)
+                                r->cur++;
+                        continue;
+                }
+                after_null = false;
+                ExecStatusType st = PQresultStatus(res);
+                if (st == PGRES_PIPELINE_SYNC) {
+                        PQclear(res);
+                        return 1;
+                }
+                if (!r->error && (st == PGRES_FATAL_ERROR || st == PGRES_PIPELINE_ABORTED ||
+                                  st == PGRES_BAD_RESPONSE)) {
+                        char msg[512];
+                        const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+                        copy_error(msg, sizeof(msg),
+                                   st == PGRES_PIPELINE_ABORTED ? "pipeline aborted"
+                                   : primary                    ? primary
+                                                                : PQresultErrorMessage(res));
+                        r->error = xstrdup(msg);
+                }
+                if (r->cur < r->n) {
+                        PQclear(r->results[r->cur]);
+                        r->results[r->cur] = res;
+                } else {
+                        PQclear(res);
+                }
+        }
+        return 0;
+}
+
+static void pgc_complete(struct pg_conn *c)
+{
+        struct pgc_req *r = c->head;
+        c->head = r->next;
+        if (!c->head)
+                c->tail = NULL;
+        PQexitPipelineMode(c->pg);
+        c->state = PGC_IDLE;
+        dispatch_notifies(c);
+        req_finish(r, r->error);
+        pgc_start_next(c);
+}
+
+static void pgc_busy_io(struct pg_conn *c, short what)
+{
+        if ((what & EV_READ) && !PQconsumeInput(c->pg)) {
+                pgc_fail_conn(c);
+                return;
+        }
+        if (c->flushing) {
+                int f = PQflush(c->pg);
+                if (f < 0) {
+                        pgc_fail_conn(c);
+                        return;
+                }
+                c->flushing = f > 0;
+        }
+        int done = collect_results(c, c->head);
+        if (done < 0) {
+                pgc_fail(c, "unexpected end of pipeline results");
+                return;
+        }
+        if (done) {
+                pgc_complete(c);
+                return;
+        }
+        if (PQstatus(c->pg) == CONNECTION_BAD) {
+                pgc_fail_conn(c);
+                return;
+        }
+        pgc_wait(c, c->flushing ? EV_READ | EV_WRITE : EV_READ, 0);
+}
+
+static void pgc_idle_io(struct pg_conn *c)
+{
+        if (!PQconsumeInput(c->pg) || PQstatus(c->pg) == CONNECTION_BAD) {
+                pgc_fail_conn(c);
+                return;
+        }
+        dispatch_notifies(c);
+        if (c->state == PGC_IDLE)
+                pgc_start_next(c);
+}
+
+static void pgc_io_cb(evutil_socket_t fd, short what, void *arg)
+{
+        struct pg_conn *c = arg;
+        switch (c->state) {
+        case PGC_CONNECTING:
+                pgc_connect_poll(c, what);
+                break;
+        case PGC_IDLE:
+                pgc_idle_io(c);
+                break;
+        case PGC_BUSY:
+                pgc_busy_io(c, what);
+                break;
+        default:
+                break;
+        }
+}
+
+/* ---- public ---- */
+
+struct pg_conn *pg_conn_new(struct event_base *base, const char *conninfo, const char *name,
+                            pg_conn_state_cb state_cb, void *arg)
+{
+        struct pg_conn *c = xcalloc(1, sizeof(*c));
+        c->base = base;
+        c->conninfo = xstrdup(conninfo);
+        c->name = xstrdup(name);
+        c->state_cb = state_cb;
+        c->state_arg = arg;
+        c->io = event_new(base, -1, 0, pgc_io_cb, c);
+        c->timer = evtimer_new(base, pgc_timer_cb, c);
+        c->fail_ev = event_new(base, -1, 0, pgc_fail_ev_cb, c);
+        if (!c->io || !c->timer || !c->fail_ev)
+                abort(); /* out of memory */
+        pgc_start_connect(c);
+        return c;
+}
+
+void pg_conn_free(struct pg_conn *c)
+{
+        if (!c)
+                return;
+        c->state = PGC_CLOSING;
+        event_free(c->io);
+        event_free(c->timer);
+        event_free(c->fail_ev);
+        fail_requests(c, "shutting down");
+        if (c->pg)
+                PQfinish(c->pg);
+        while (c->listens) {
+                struct pgc_listen *next = c->listens->next;
+                free(c->listens->channel);
+                free(c->listens);
+                c->listens = next;
+        }
+        free(c->conninfo);
+        free(c->name);
+        free(c);
+}
+
+bool pg_conn_is_up(const struct pg_conn *c)
+{
+        return c->state == PGC_IDLE || c->state == PGC_BUSY;
+}
+
+const char *pg_conn_last_error(const struct pg_conn *c)
+{
+        return c->last_error;
+}
+
+int pg_conn_submit(struct pg_conn *c, const struct pg_stmt *stmts, size_t n, pg_done_cb cb,
+                   void *arg)
+{
+        if (!pg_conn_is_up(c) || n == 0)
+                return -1;
+        enqueue(c, req_new(stmts, n, cb, arg));
+        pgc_start_next(c);
+        return 0;
+}
+
+void pg_conn_listen(struct pg_conn *c, const char *channel, pg_notify_cb cb, void *arg)
+{
+        struct pgc_listen *l = xcalloc(1, sizeof(*l));
+        l->channel = xstrdup(channel);
+        l->cb = cb;
+        l->arg = arg;
+        l->next = c->listens;
+        c->listens = l;
+        if (pg_conn_is_up(c)) {
+                queue_listen(c, channel);
+                pgc_start_next(c);
+        }
+}
