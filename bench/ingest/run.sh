@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# bench/ingest/run.sh — the ingest benchmark in one go; prints one table.
+#
+# Rows, each at concurrency 1, 16 and 64 (closed loop, keep-alive):
+#   bare     takt-bare-server: evhttp + jansson parse + 202, nothing else
+#            (ceiling a: what the HTTP layer alone can do on this machine)
+#   pg-1     pgbench, one ~600-byte message INSERT per transaction
+#   pg-50    pgbench, one 50-row INSERT per transaction (ceiling b: what
+#            PostgreSQL can commit with and without group commit)
+#   taktd    POST /v1/ingest/erp with work_order.released messages to a taktd
+#            started here; each is validated, ordered, and committed with its
+#            outbox row before the 202 (deliveries go to a takt-bare-server sink)
+#
+# Builds a Release tree (build-bench/), then re-runs itself inside
+# tests/harness/with-postgres.sh (a throwaway PostgreSQL 15). Every process it
+# starts is stopped by PID. Knobs (environment): DURATION (s per cell,
+# default 10), WARMUP (s, default 2), CONCURRENCY (default "1 16 64").
+# Don't run it while the machine is busy building: the numbers mean nothing.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE=$ROOT/bench/ingest
+BUILD=${TAKT_BENCH_BUILD:-$ROOT/build-bench}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+CONCURRENCY=${CONCURRENCY:-"1 16 64"}
+
+if [[ ${1:-} != --inner ]]; then
+        bash "$ROOT/scripts/install-deps.sh"
+        cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+        cmake --build "$BUILD" -j2 -t takt-loadgen takt-bare-server
+        if [[ -f $ROOT/src/main.c ]]; then
+                cmake --build "$BUILD" -j2 -t taktd
+        fi
+        exec bash "$ROOT/tests/harness/with-postgres.sh" bash "$HERE/run.sh" --inner
+fi
+
+: "${TAKT_PG_CONNINFO:?run.sh --inner needs TAKT_PG_CONNINFO (tests/harness/with-postgres.sh)}"
+LOADGEN=$BUILD/bench/ingest/takt-loadgen
+BARE=$BUILD/bench/ingest/takt-bare-server
+TAKTD=$BUILD/taktd
+WORK=$(mktemp -d /tmp/takt-bench.XXXXXX)
+chmod 755 "$WORK"
+PIDS=()
+ROWS=()
+
+cleanup() {
+        for pid in "${PIDS[@]}"; do
+                kill -TERM "$pid" 2>/dev/null || true
+        done
+        for pid in "${PIDS[@]}"; do
+                wait "$pid" 2>/dev/null || true
+        done
+        rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# with_db CONNINFO DBNAME: the same server, another database (URI or key=value).
+with_db() {
+        python3 - "$1" "$2" <<'PY'
+import re, sys, urllib.parse
+c, db = sys.argv[1], sys.argv[2]
+if re.match(r"^postgres(ql)?://", c):
+    p = urllib.parse.urlsplit(c)
+    print(urllib.parse.urlunsplit(p._replace(path="/" + db)))
+else:
+    print(f"{c} dbname={db}")
+PY
+}
+
+# sql ARGS...: psql without notices.
+sql() {
+        PGOPTIONS='-c client_min_messages=warning' psql -X -q "$@"
+}
+
+free_port() {
+        python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_bg LOG CMD...: start CMD in the background, remember its PID in $!.
+start_bg() {
+        local log=$1
+        shift
+        "$@" >"$log" 2>&1 &
+        PIDS+=($!)
+}
+
+# stop_pid PID: SIGTERM and wait.
+stop_pid() {
+        kill -TERM "$1" 2>/dev/null || true
+        wait "$1" 2>/dev/null || true
+}
+
+# wait_http URL: until something answers (any status), 30 s at most.
+wait_http() {
+        for _ in $(seq 300); do
+                [[ $(curl -s -o /dev/null -w '%{http_code}' "$1") != 000 ]] && return 0
+                sleep 0.1
+        done
+        echo "bench: nothing answers at $1" >&2
+        return 1
+}
+
+# field NAME LINE: value of NAME=... in a loadgen result line.
+field() {
+        sed -nE "s/.*(^| )$1=([^ ]+).*/\\2/p" <<<"$2"
+}
+
+# loadgen_row NAME C URL [TOKEN]: one closed-loop run; adds a table row.
+loadgen_row() {
+        local name=$1 c=$2 url=$3 token=${4:-}
+        local out
+        out=$("$LOADGEN" -u "$url" ${token:+-t "$token"} -c "$c" -d "$DURATION" -w "$WARMUP" 2>"$WORK/loadgen.err") ||
+                true
+        if [[ -z $out ]]; then
+                ROWS+=("$name|$c|failed|-|-|$(head -c 60 "$WORK/loadgen.err" | tr '\n' ' ')")
+                return
+        fi
+        ROWS+=("$name|$c|$(field msgs_per_s "$out")|$(field p50_ms "$out")|$(field p99_ms "$out")|errors=$(field errors "$out") conn_errors=$(field conn_errors "$out")")
+}
+
+# pgbench_row NAME SCRIPT ROWS_PER_TX C: one pgbench run; adds a table row.
+pgbench_row() {
+        local name=$1 script=$2 per_tx=$3 c=$4
+        local jobs=$((c < 2 ? c : 2)) prefix=$WORK/pgb-$name-$c out
+        out=$(pgbench -n -d "$DB" -f "$script" -c "$c" -j "$jobs" -T "$DURATION" -l \
+                --log-prefix="$prefix" 2>&1) || {
+                ROWS+=("$name|$c|failed|-|-|$(tail -n 1 <<<"$out")")
+                return
+        }
+        local tps pct
+        tps=$(sed -nE 's/^tps = ([0-9.]+).*/\1/p' <<<"$out" | head -n 1)
+        pct=$(cat "$prefix".* | awk '{print $3 / 1000}' | sort -n | awk '
+                {v[NR] = $1} END {
+                    if (NR == 0) { print "- -"; exit }
+                    i50 = int(NR * 0.50 + 0.999); i99 = int(NR * 0.99 + 0.999)
+                    printf "%.3f %.3f\n", v[i50], v[i99] }')
+        ROWS+=("$name|$c|$(awk -v t="$tps" -v n="$per_tx" 'BEGIN {printf "%.1f", t * n}')|${pct% *}|${pct#* }|tx/s=$tps")
+        rm -f "$prefix".*
+}
+
+ADMIN_DB=$(with_db "$TAKT_PG_CONNINFO" postgres)
+sql -d "$ADMIN_DB" -c "DROP DATABASE IF EXISTS takt_bench" -c "CREATE DATABASE takt_bench"
+DB=$(with_db "$TAKT_PG_CONNINFO" takt_bench)
+
+echo "bench: ${DURATION}s per cell (${WARMUP}s warm-up), concurrency $CONCURRENCY"
+
+# --- ceiling a: bare evhttp + jansson ------------------------------------------
+port=$(free_port)
+start_bg "$WORK/bare.log" "$BARE" "$port"
+bare_pid=$!
+wait_http "http://127.0.0.1:$port/"
+for c in $CONCURRENCY; do
+        loadgen_row bare "$c" "http://127.0.0.1:$port/v1/ingest/erp"
+done
+stop_pid "$bare_pid"
+
+# --- ceiling b: PostgreSQL alone -----------------------------------------------
+sql -d "$DB" -f "$HERE/pg_schema.sql"
+for c in $CONCURRENCY; do
+        pgbench_row pg-1 "$HERE/pg_one_row.sql" 1 "$c"
+done
+sql -d "$DB" -c "TRUNCATE bench_inbox"
+for c in $CONCURRENCY; do
+        pgbench_row pg-50 "$HERE/pg_batch50.sql" 50 "$c"
+done
+sql -d "$DB" -c "DROP TABLE bench_inbox"
+
+# --- taktd ---------------------------------------------------------------------
+if [[ -x $TAKTD ]]; then
+        sink_port=$(free_port)
+        start_bg "$WORK/sink.log" "$BARE" "$sink_port"
+        sink_pid=$!
+        port=$(free_port)
+        printf 'bench-admin\n' >"$WORK/admin.token"
+        printf 'bench-erp\n' >"$WORK/erp.token"
+        printf 'bench-mes\n' >"$WORK/mes.token"
+        cat >"$WORK/taktd.yaml" <<EOF
+listen: {address: 127.0.0.1, port: $port}
+admin: {token_file: admin.token}
+postgres: {conninfo: "$DB", migrate: manual}
+dialects_dir: "$ROOT/conf/dialects"
+kafka: {brokers: embedded}
+sources:
+  erp: {kind: erp, dialect: canonical, token_file: erp.token}
+  mes-de01: {kind: mes, dialect: canonical, plant: DE01, token_file: mes.token}
+destinations:
+  mes-de01: {type: http, url: "http://127.0.0.1:$sink_port/mes", dialect: canonical, max_in_flight: 64}
+plants:
+  DE01:
+    routes:
+      "work_order.*": [mes-de01]
+EOF
+        TAKT_PG_CONNINFO=$DB "$TAKTD" --migrate --config "$WORK/taktd.yaml"
+        TAKT_PG_CONNINFO=$DB start_bg "$WORK/taktd.log" "$TAKTD" --foreground --config "$WORK/taktd.yaml"
+        taktd_pid=$!
+        wait_http "http://127.0.0.1:$port/healthz"
+        for c in $CONCURRENCY; do
+                loadgen_row taktd "$c" "http://127.0.0.1:$port/v1/ingest/erp" bench-erp
+        done
+        stop_pid "$taktd_pid"
+        stop_pid "$sink_pid"
+        grep -E 'level=(warn|error)' "$WORK/taktd.log" | tail -n 5 || true
+else
+        ROWS+=("taktd|-|not built|-|-|$TAKTD missing")
+fi
+
+# --- the table -----------------------------------------------------------------
+echo
+printf '%-7s %5s %12s %10s %10s  %s\n' target conc msgs/s p50_ms p99_ms notes
+for row in "${ROWS[@]}"; do
+        IFS='|' read -r name c rate p50 p99 notes <<<"$row"
+        printf '%-7s %5s %12s %10s %10s  %s\n' "$name" "$c" "$rate" "$p50" "$p99" "$notes"
+done
+echo
+echo "bare = HTTP+JSON ceiling; pg-1/pg-50 = PostgreSQL ceilings (the harness's PostgreSQL"
+echo "settings apply, see tests/harness/with-postgres.sh); msgs/s for pg-50 = tx/s x 50."
