@@ -1,0 +1,516 @@
+/* delivery.c — the dispatcher's life cycle and its view of the outbox:
+ * destinations from the config, submit (rows handed over after COMMIT),
+ * resume and rescans (blocked lanes, then pending pages in id order with a
+ * bounded number of rows in memory), NOTIFY takt_outbox, the periodic
+ * sweep and gauges, and shutdown with a grace period. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <event2/dns.h>
+
+#include "dispatch.h"
+#include "takt/log.h"
+
+#define SWEEP_SECONDS 5 /* gauges every 5 s */
+#define RESCAN_SWEEPS 6 /* and a full rescan every 30 s when caught up */
+
+static void page_next(struct delivery *d);
+static void rescan(struct delivery *d);
+
+/* ---- destinations ---- */
+
+static void on_breaker_timer(evutil_socket_t fd, short what, void *arg)
+{
+        struct ddest *dst = arg;
+        dispatch_kick(dst->owner);
+}
+
+static char *topic_name(const struct takt_config *cfg, const struct takt_destination *t)
+{
+        const char *prefix = cfg->kafka.topic_prefix ? cfg->kafka.topic_prefix : "";
+        const char *topic = t->topic ? t->topic : t->name;
+        size_t n = strlen(prefix) + strlen(topic) + 1;
+        char *s = malloc(n);
+        if (s)
+                snprintf(s, n, "%s%s", prefix, topic);
+        return s;
+}
+
+static void retire_http(struct delivery *d, struct ddest *dst)
+{
+        if (dst->http == NULL)
+                return;
+        struct http_target **r = realloc(d->retired, (d->n_retired + 1) * sizeof(*r));
+        if (r == NULL) {
+                http_target_free(dst->http); /* in-flight reports are lost: rows stay pending */
+        } else {
+                d->retired = r;
+                d->retired[d->n_retired++] = dst->http;
+        }
+        dst->http = NULL;
+}
+
+static int apply_destination(struct delivery *d, const struct takt_destination *t, char *err,
+                             size_t errlen)
+{
+        struct ddest *dst = dest_find(d, t->name);
+        if (dst == NULL) {
+                dst = calloc(1, sizeof(*dst));
+                if (dst == NULL || (dst->name = strdup(t->name)) == NULL) {
+                        free(dst);
+                        snprintf(err, errlen, "out of memory");
+                        return -1;
+                }
+                dst->owner = d;
+                breaker_init(&dst->breaker);
+                dst->breaker_timer = evtimer_new(d->base, on_breaker_timer, dst);
+                dst->next = d->dests;
+                d->dests = dst;
+        }
+        dst->cfg = t;
+        dst->dialect = d->dialects && t->dialect ? dialect_set_get(d->dialects, t->dialect) : NULL;
+        free(dst->topic);
+        dst->topic = t->type == TAKT_DEST_KAFKA ? topic_name(d->cfg, t) : NULL;
+        if (t->type == TAKT_DEST_HTTP) {
+                if (dst->http && !http_target_same(dst->http, t))
+                        retire_http(d, dst);
+                if (dst->http == NULL)
+                        dst->http = http_target_new(d->base, d->dns, t, dispatch_attempt_done, d,
+                                                    err, errlen);
+                if (dst->http == NULL)
+                        return -1;
+        } else {
+                retire_http(d, dst);
+                if (d->kafka == NULL)
+                        d->kafka =
+                            kafka_out_new(d->base, d->cfg, dispatch_attempt_done, d, err, errlen);
+                if (d->kafka == NULL)
+                        return -1;
+        }
+        return 0;
+}
+
+static int apply_config(struct delivery *d, char *err, size_t errlen)
+{
+        for (struct ddest *dst = d->dests; dst; dst = dst->next)
+                dst->cfg = NULL;
+        for (size_t i = 0; i < d->cfg->n_destinations; i++) {
+                if (apply_destination(d, &d->cfg->destinations[i], err, errlen) != 0)
+                        return -1;
+        }
+        return 0;
+}
+
+/* ---- events ---- */
+
+static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+        dispatch_pump_all(arg);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+        outcomes_flush(arg);
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+        struct delivery *d = arg;
+        outcomes_flush(d);
+        if (d->resumed && !d->paging && !d->shutting_down && (d->rescan_wanted || !d->caught_up))
+                d->rescan_wanted ? rescan(d) : page_next(d);
+}
+
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+        struct delivery *d = arg;
+        gauges_refresh(d);
+        if (d->resumed && !d->shutting_down && d->caught_up && ++d->generation % RESCAN_SWEEPS == 0)
+                rescan(d);
+}
+
+static void on_notify(void *arg, const char *channel, const char *payload)
+{
+        struct delivery *d = arg;
+        log_debug("delivery.notify", "payload=\"%s\"", payload ? payload : "");
+        if (d->resumed && !d->shutting_down)
+                rescan(d);
+}
+
+/* ---- paging ---- */
+
+static void retry_later(struct delivery *d)
+{
+        struct timeval tv = {1, 0};
+        evtimer_add(d->retry_ev, &tv);
+}
+
+static bool lane_open(struct delivery *d, const struct store_outbox_row *row)
+{
+        struct lane *l = lane_find(d, row->destination, row->lane ? row->lane : "", false);
+        return l == NULL || l->blocked_by == 0;
+}
+
+static void on_page(void *arg, struct store_outbox_row *rows, size_t n, const char *error)
+{
+        struct delivery *d = arg;
+        d->paging = false;
+        d->store_pending--;
+        if (error) {
+                log_warn("delivery.page_failed", "error=\"%s\"", error);
+                retry_later(d);
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (!d->shutting_down && msg_find(d, rows[i].id) == NULL && lane_open(d, &rows[i]))
+                        msg_add(d, &rows[i]);
+                else
+                        store_outbox_row_clear(&rows[i]);
+        }
+        if (n > 0)
+                d->cursor = rows[n - 1].id;
+        free(rows);
+        if (d->shutting_down) {
+                delivery_maybe_finished(d);
+                return;
+        }
+        if (d->rescan_wanted) {
+                rescan(d);
+                return;
+        }
+        if (d->missed_min <= d->cursor) {
+                /* a submit was ignored while this page was read: read again */
+                d->cursor = d->missed_min - 1;
+                d->missed_min = INT64_MAX;
+                page_next(d);
+                return;
+        }
+        if (n < DELIVERY_PAGE) {
+                d->caught_up = true;
+                d->missed_min = INT64_MAX;
+                log_debug("delivery.caught_up", "rows=%zu", d->n_rows);
+                return;
+        }
+        if (d->n_rows < DELIVERY_MAX_ROWS)
+                page_next(d);
+}
+
+static void page_next(struct delivery *d)
+{
+        if (d->paging || d->shutting_down)
+                return;
+        d->paging = true;
+        if (store_outbox_load_pending(d->store, d->cursor, DELIVERY_PAGE, on_page, d) != 0) {
+                d->paging = false;
+                retry_later(d);
+                return;
+        }
+        d->store_pending++;
+}
+
+static void on_blocked(void *arg, struct store_blocked_lane *lanes, size_t n, const char *error)
+{
+        struct delivery *d = arg;
+        d->paging = false;
+        d->store_pending--;
+        if (error || d->shutting_down) {
+                if (error)
+                        log_warn("delivery.blocked_lanes_failed", "error=\"%s\"", error);
+                store_blocked_lanes_free(lanes, n);
+                if (d->shutting_down) {
+                        delivery_maybe_finished(d);
+                        return;
+                }
+                d->rescan_wanted = true;
+                retry_later(d);
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                struct lane *l = lane_find(d, lanes[i].destination, lanes[i].lane, true);
+                if (l) {
+                        l->blocked_by = 0;
+                        lane_block(d, l, lanes[i].first_id);
+                }
+        }
+        store_blocked_lanes_free(lanes, n);
+        /* lanes no longer blocked in PostgreSQL open again */
+        for (size_t b = 0; b < LANE_BUCKETS; b++)
+                for (struct lane *l = d->lanes[b], *next; l; l = next) {
+                        next = l->map_next;
+                        /* (a lane blocked in memory after the query went
+                         * out has a newer mark: its outcome is not
+                         * committed yet, so keep it blocked) */
+                        if (l->blocked_by != 0 && l->mark < d->scan_gen) {
+                                l->blocked_by = 0;
+                                lane_update(d, l);
+                        }
+                }
+        d->cursor = 0;
+        d->caught_up = false;
+        d->missed_min = INT64_MAX;
+        page_next(d);
+}
+
+/* Re-read blocked lanes, then page every pending row from the start (rows
+ * already in memory are skipped). */
+static void rescan(struct delivery *d)
+{
+        if (d->shutting_down)
+                return;
+        if (d->paging) {
+                d->rescan_wanted = true;
+                return;
+        }
+        d->rescan_wanted = false;
+        d->paging = true;
+        d->scan_gen = ++d->generation;
+        if (store_outbox_blocked_lanes(d->store, on_blocked, d) != 0) {
+                d->paging = false;
+                d->rescan_wanted = true;
+                retry_later(d);
+                return;
+        }
+        d->store_pending++;
+}
+
+void delivery_resume(struct delivery *d)
+{
+        if (d->shutting_down)
+                return;
+        if (!d->resumed) {
+                d->resumed = true;
+                store_outbox_listen(d->store, on_notify, d);
+        }
+        rescan(d);
+}
+
+void delivery_after_commit(struct delivery *d)
+{
+        if (!d->caught_up && !d->paging && d->resumed && d->n_rows < DELIVERY_LOW_WATER)
+                page_next(d);
+        if (d->shutting_down)
+                delivery_maybe_finished(d);
+}
+
+/* ---- submit ---- */
+
+static void submit_one(struct delivery *d, const struct store_outbox_row *src)
+{
+        if (msg_find(d, src->id) != NULL)
+                return;
+        const char *lane_key = src->lane ? src->lane : "";
+        bool held = src->state && strcmp(src->state, "held") == 0;
+        struct lane *l = lane_find(d, src->destination, lane_key, held);
+        if (held) {
+                if (l)
+                        lane_block(d, l, src->id);
+                return;
+        }
+        if (l && l->blocked_by != 0) {
+                /* a release or replay behind a blocked lane: let PostgreSQL say */
+                rescan(d);
+                return;
+        }
+        if (!d->caught_up || !d->resumed) {
+                if (src->id > d->cursor) {
+                        if (src->id < d->missed_min)
+                                d->missed_min = src->id;
+                        return; /* paged in later */
+                }
+        } else if (d->n_rows >= DELIVERY_MAX_ROWS) {
+                d->caught_up = false;
+                d->cursor = d->max_known;
+                if (src->id > d->cursor)
+                        return;
+        }
+        struct store_outbox_row row = *src;
+        row.destination = strdup(src->destination);
+        row.plant = src->plant ? strdup(src->plant) : NULL;
+        row.work_order = src->work_order ? strdup(src->work_order) : NULL;
+        row.lane = strdup(lane_key);
+        row.type = src->type ? strdup(src->type) : NULL;
+        row.message_id = src->message_id ? strdup(src->message_id) : NULL;
+        row.correlation_id = src->correlation_id ? strdup(src->correlation_id) : NULL;
+        row.envelope = src->envelope ? json_incref(src->envelope) : NULL;
+        row.state = strdup("pending");
+        if (row.destination == NULL || row.lane == NULL || row.state == NULL) {
+                store_outbox_row_clear(&row);
+                return; /* stays pending: a rescan finds it */
+        }
+        msg_add(d, &row);
+}
+
+void delivery_submit(struct delivery *d, const struct store_outbox_row *rows, size_t n)
+{
+        if (d->shutting_down)
+                return;
+        for (size_t i = 0; i < n; i++)
+                if (rows[i].destination && dest_find(d, rows[i].destination))
+                        submit_one(d, &rows[i]);
+}
+
+/* ---- life cycle ---- */
+
+struct delivery *delivery_new(struct event_base *base, struct store *store, struct metrics *metrics,
+                              const struct takt_config *cfg, const struct dialect_set *dialects,
+                              char *err, size_t errlen)
+{
+        struct delivery *d = calloc(1, sizeof(*d));
+        if (d == NULL) {
+                snprintf(err, errlen, "out of memory");
+                return NULL;
+        }
+        d->base = base;
+        d->store = store;
+        d->metrics = metrics;
+        d->cfg = cfg;
+        d->dialects = dialects;
+        d->missed_min = INT64_MAX;
+        if (getrandom(&d->rng, sizeof(d->rng), 0) != sizeof(d->rng) || d->rng == 0)
+                d->rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)delivery_mono_ms();
+        d->dns = evdns_base_new(base, 0);
+        if (d->dns) {
+                evdns_base_resolv_conf_parse(d->dns, DNS_OPTIONS_ALL, "/etc/resolv.conf");
+                evdns_base_load_hosts(d->dns, NULL);
+        }
+        d->kick_ev = event_new(base, -1, 0, on_kick, d);
+        d->flush_ev = event_new(base, -1, 0, on_flush, d);
+        d->retry_ev = evtimer_new(base, on_retry, d);
+        d->sweep_ev = event_new(base, -1, EV_PERSIST, on_sweep, d);
+        d->grace_ev = NULL;
+        if (d->dns == NULL || !d->kick_ev || !d->flush_ev || !d->retry_ev || !d->sweep_ev) {
+                snprintf(err, errlen, "cannot create events");
+                delivery_free(d);
+                return NULL;
+        }
+        /* outcomes are written after everything else of the loop turn */
+        event_priority_set(d->flush_ev, event_base_get_npriorities(base) - 1);
+        outcomes_metrics_init(d);
+        if (apply_config(d, err, errlen) != 0) {
+                delivery_free(d);
+                return NULL;
+        }
+        struct timeval tv = {SWEEP_SECONDS, 0};
+        event_add(d->sweep_ev, &tv);
+        return d;
+}
+
+void delivery_configure(struct delivery *d, const struct takt_config *cfg,
+                        const struct dialect_set *dialects)
+{
+        char err[256];
+        d->cfg = cfg;
+        d->dialects = dialects;
+        if (apply_config(d, err, sizeof(err)) != 0)
+                log_error("delivery.configure_failed", "error=\"%s\"", err);
+        dispatch_kick(d);
+}
+
+void delivery_set_delivered_cb(struct delivery *d, delivery_delivered_cb cb, void *arg)
+{
+        d->delivered_cb = cb;
+        d->delivered_arg = arg;
+}
+
+const char *delivery_kafka_bootstrap(const struct delivery *d)
+{
+        return d->kafka ? kafka_out_bootstrap(d->kafka) : NULL;
+}
+
+static void finish(struct delivery *d)
+{
+        delivery_drained_cb cb = d->drained_cb;
+        d->drained_cb = NULL;
+        if (d->grace_ev)
+                event_del(d->grace_ev);
+        log_info("delivery.drained", "in_flight=%zu", d->n_in_flight);
+        if (cb)
+                cb(d->drained_arg);
+}
+
+void delivery_maybe_finished(struct delivery *d)
+{
+        if (!d->shutting_down || d->drained_cb == NULL)
+                return;
+        bool idle = d->n_in_flight == 0 || d->grace_over;
+        if (!idle || d->store_pending > 0)
+                return;
+        if (d->n_outcomes > 0 || d->n_steps > 0) {
+                if (!store_delivery_conn_up(d->store) && d->grace_over) {
+                        finish(d); /* unwritten outcomes: the rows stay pending */
+                        return;
+                }
+                if (!evtimer_pending(d->retry_ev, NULL))
+                        outcomes_flush_soon(d);
+                return;
+        }
+        finish(d);
+}
+
+static void on_grace(evutil_socket_t fd, short what, void *arg)
+{
+        struct delivery *d = arg;
+        d->grace_over = true;
+        log_warn("delivery.shutdown_grace_over", "in_flight=%zu", d->n_in_flight);
+        /* what is still in flight stays pending in PostgreSQL */
+        for (struct ddest *dst = d->dests; dst; dst = dst->next)
+                retire_http(d, dst);
+        if (d->kafka)
+                kafka_out_purge(d->kafka);
+        delivery_maybe_finished(d);
+}
+
+void delivery_shutdown(struct delivery *d, delivery_drained_cb cb, void *arg)
+{
+        d->shutting_down = true;
+        d->drained_cb = cb;
+        d->drained_arg = arg;
+        event_del(d->sweep_ev);
+        event_del(d->retry_ev);
+        for (size_t b = 0; b < LANE_BUCKETS; b++)
+                for (struct lane *l = d->lanes[b], *next; l; l = next) {
+                        next = l->map_next;
+                        lane_update(d, l); /* disarms timers, unreadies */
+                }
+        uint64_t grace = d->cfg && d->cfg->delivery.shutdown_grace_ms
+                             ? d->cfg->delivery.shutdown_grace_ms
+                             : 10000;
+        d->grace_ev = evtimer_new(d->base, on_grace, d);
+        struct timeval tv = {(time_t)(grace / 1000), (suseconds_t)((grace % 1000) * 1000)};
+        if (d->grace_ev)
+                evtimer_add(d->grace_ev, &tv);
+        outcomes_flush_soon(d);
+        delivery_maybe_finished(d);
+}
+
+void delivery_free(struct delivery *d)
+{
+        if (d == NULL)
+                return;
+        for (struct ddest *dst = d->dests; dst; dst = dst->next)
+                retire_http(d, dst);
+        for (size_t i = 0; i < d->n_retired; i++)
+                http_target_free(d->retired[i]);
+        free(d->retired);
+        kafka_out_free(d->kafka);
+        outcomes_free_all(d);
+        lanes_free_all(d);
+        while (d->dests) {
+                struct ddest *dst = d->dests;
+                d->dests = dst->next;
+                if (dst->breaker_timer)
+                        event_free(dst->breaker_timer);
+                free(dst->topic);
+                free(dst->name);
+                free(dst);
+        }
+        if (d->dns)
+                evdns_base_free(d->dns, 0);
+        struct event *evs[] = {d->kick_ev, d->flush_ev, d->retry_ev, d->sweep_ev, d->grace_ev};
+        for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+                if (evs[i])
+                        event_free(evs[i]);
+        free(d);
+}
