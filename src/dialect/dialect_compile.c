@@ -227,6 +227,36 @@ static bool compile_outbound(struct cctx *c, const yaml_node_t *n)
         return true;
 }
 
+/* value_maps: {name: {source text: value, ...}, ...}, built once as JSON
+ * objects (hash tables) that expressions borrow. */
+static bool compile_value_maps(struct cctx *c, const yaml_node_t *n)
+{
+        if (n->type != YAML_MAPPING_NODE)
+                return cc_error(c, n, "value_maps must be a mapping");
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
+                const yaml_node_t *m = cc_node(c, p->value);
+                const char *name = cc_scalar(c, cc_node(c, p->key), "a value map name");
+                if (name == NULL)
+                        return false;
+                if (m->type != YAML_MAPPING_NODE)
+                        return cc_error(c, m, "value map '%s' must be a mapping", name);
+        }
+        if ((c->maps = cc_json(c, n)) == NULL)
+                return false;
+        const char *name, *k;
+        json_t *map, *v;
+        json_object_foreach(c->maps, name, map)
+        {
+                json_object_foreach(map, k, v)
+                {
+                        if (json_is_null(v))
+                                return cc_error(c, n, "value map '%s': '%s' maps to null", name, k);
+                }
+        }
+        return true;
+}
+
 bool dialect_compile_doc(struct dialect *d, struct yaml_document_s *doc, const char *file,
                          char *err, size_t errlen)
 {
@@ -238,9 +268,9 @@ bool dialect_compile_doc(struct dialect *d, struct yaml_document_s *doc, const c
         if (!cc_keys(&c, root, top_keys, "a dialect file"))
                 return false;
         const yaml_node_t *in = cc_get(&c, root, "inbound"), *out = cc_get(&c, root, "outbound");
-        c.value_maps = cc_get(&c, root, "value_maps");
-        if (c.value_maps != NULL && c.value_maps->type != YAML_MAPPING_NODE)
-                return cc_error(&c, c.value_maps, "value_maps must be a mapping");
+        const yaml_node_t *maps = cc_get(&c, root, "value_maps");
+        if (maps != NULL && !compile_value_maps(&c, maps))
+                return false;
         if (in == NULL && out == NULL)
                 return cc_error(&c, root, "a dialect needs 'inbound' and/or 'outbound'");
         if (in != NULL && !compile_inbound(&c, in))

@@ -15,9 +15,9 @@ struct cctx {
         char *err;
         size_t errlen;
         bool failed;
-        yaml_node_t *value_maps; /* the value_maps mapping, or NULL */
-        int depth;               /* expression nesting (aliases may recurse) */
-        size_t budget;           /* expression nodes left (aliases may multiply) */
+        json_t *maps;  /* value maps by name, built once (held by d->consts) */
+        int depth;     /* expression nesting (aliases may recurse) */
+        size_t budget; /* expression nodes left (aliases may multiply) */
 };
 
 int cc_line(const yaml_node_t *n);

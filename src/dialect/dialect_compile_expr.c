@@ -105,23 +105,11 @@ static bool compile_map_ref(struct cctx *c, const yaml_node_t *n, struct expr *e
         const char *name = cc_scalar(c, n, "map");
         if (name == NULL)
                 return false;
-        const yaml_node_t *m = cc_get(c, c->value_maps, name);
-        if (m == NULL)
-                return cc_error(c, n, "unknown value map '%s'", name);
-        if (m->type != YAML_MAPPING_NODE)
-                return cc_error(c, m, "value map '%s' must be a mapping", name);
-        e->map = cc_json(c, m);
-        e->map_name = arena_strdup(&c->d->arena, name);
+        e->map = json_object_get(c->maps, name);
         if (e->map == NULL)
-                return false;
-        const char *k;
-        json_t *v;
-        json_object_foreach(e->map, k, v)
-        {
-                if (json_is_null(v))
-                        return cc_error(c, m, "value map '%s': '%s' maps to null", name, k);
-        }
-        return true;
+                return cc_error(c, n, "unknown value map '%s'", name);
+        e->map_name = arena_strdup(&c->d->arena, name);
+        return e->map_name != NULL || cc_error(c, n, "out of memory");
 }
 
 static bool compile_time(struct cctx *c, const yaml_node_t *n, struct expr *e)

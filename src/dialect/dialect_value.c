@@ -253,31 +253,32 @@ bool time_parse(const json_t *v, enum timefmt f, const json_t *time_of_day, int6
 {
         char buf[64];
         bool ok = false;
-        *why = "not a valid date/time";
-        if (f == TF_EPOCH_MS) {
+        bool text = !json_is_boolean(v) && scalar_text(v, buf, sizeof(buf));
+        switch (f) {
+        case TF_EPOCH_MS:
+                *why = "not a valid date/time (integer milliseconds)";
                 ok = json_is_integer(v);
                 *out_ms = ok ? json_integer_value(v) : 0;
-        } else if (scalar_text(v, buf, sizeof(buf)) && !json_is_boolean(v)) {
-                switch (f) {
-                case TF_RFC3339:
-                        *why = "not an RFC 3339 timestamp";
-                        ok = canon_parse_time(buf, out_ms);
-                        break;
-                case TF_ODATA:
-                        *why = "not an OData /Date(ms)/ value";
-                        ok = odata_ms(buf, out_ms);
-                        break;
-                case TF_YYYYMMDD:
-                        *why = "not a YYYYMMDD date";
-                        ok = compact_ms(buf, 8, out_ms);
-                        break;
-                case TF_DATETIME14:
-                        *why = "not a YYYYMMDDHHMMSS timestamp";
-                        ok = compact_ms(buf, 14, out_ms);
-                        break;
-                default:
-                        break;
-                }
+                break;
+        case TF_RFC3339:
+                *why = "not an RFC 3339 timestamp";
+                ok = text && canon_parse_time(buf, out_ms);
+                break;
+        case TF_ODATA:
+                *why = "not an OData /Date(ms)/ value";
+                ok = text && odata_ms(buf, out_ms);
+                break;
+        case TF_YYYYMMDD:
+                *why = "not a YYYYMMDD date";
+                ok = text && compact_ms(buf, 8, out_ms);
+                break;
+        case TF_DATETIME14:
+                *why = "not a YYYYMMDDHHMMSS timestamp";
+                ok = text && compact_ms(buf, 14, out_ms);
+                break;
+        default:
+                *why = "not a valid date/time";
+                break;
         }
         if (!ok || time_of_day == NULL)
                 return ok;

@@ -9,7 +9,7 @@
 
 int cc_line(const yaml_node_t *n)
 {
-        return n ? (int)n->start_mark.line + 1 : 0;
+        return n ? (int)n->start_mark.line + 1 : 1;
 }
 
 bool cc_error(struct cctx *c, const yaml_node_t *at, const char *fmt, ...)
@@ -47,10 +47,11 @@ bool cc_is_plain(const yaml_node_t *n)
 
 static json_t *node_json(struct cctx *c, const yaml_node_t *n, int depth)
 {
-        if (depth > 64) {
-                cc_error(c, n, "constant nested too deeply");
+        if (depth > 64 || c->budget == 0) {
+                cc_error(c, n, depth > 64 ? "constant nested too deeply" : "constant too large");
                 return NULL;
         }
+        c->budget--;
         if (n->type == YAML_SCALAR_NODE) {
                 const char *s = (const char *)n->data.scalar.value;
                 return cc_is_plain(n) ? yaml_plain_to_json(s) : json_string(s);
