@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fixtures.h"
@@ -85,11 +86,34 @@ static void test_view_of_parked_events(void **state)
         json_decref(doc);
 }
 
+static void test_history_keeps_the_last_100(void **state)
+{
+        struct takt_plant p = fx_plant(TAKT_COMPLETION_OPERATION, TAKT_SCRAP_EMBEDDED);
+        json_t *doc = NULL;
+        fx_apply(&doc, &p, fx_release("r1", 1), FX_T0, NULL);
+        for (int i = 0; i < 60; i++) {
+                char hold[16], placed[16], released[16];
+                snprintf(hold, sizeof(hold), "H%d", i);
+                snprintf(placed, sizeof(placed), "p%d", i);
+                snprintf(released, sizeof(released), "x%d", i);
+                fx_apply(&doc, &p, fx_hold(placed, true, hold), FX_T0, NULL);
+                fx_apply(&doc, &p, fx_hold(released, false, hold), FX_T0, NULL);
+        }
+        json_t *history = json_object_get(doc, "history");
+        assert_int_equal(json_array_size(history), 100);
+        assert_string_equal(
+            json_string_value(json_object_get(json_array_get(history, 99), "cause")),
+            "quality.hold_released x59");
+        assert_string_equal(orch_wo_state(doc), "released");
+        json_decref(doc);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_view_of_a_held_order),
             cmocka_unit_test(test_view_of_parked_events),
+            cmocka_unit_test(test_history_keeps_the_last_100),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
