@@ -12,6 +12,8 @@
 
 #include "takt/http.h"
 
+#include "raw_client.h"
+
 #include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -94,130 +96,6 @@ static void hold_handler(struct http_request *req, void *arg)
         fx->held = req;
 }
 
-/* --- raw client --------------------------------------------------------- */
-
-struct exchange {
-        struct bufferevent *bev;
-        struct evbuffer *in; /* the response bytes */
-        bool done;
-};
-
-static void finish(struct exchange *x)
-{
-        evbuffer_add_buffer(x->in, bufferevent_get_input(x->bev));
-        bufferevent_free(x->bev);
-        x->bev = NULL;
-        x->done = true;
-}
-
-static void on_read(struct bufferevent *bev, void *arg)
-{
-        struct exchange *x = arg;
-        evbuffer_add_buffer(x->in, bufferevent_get_input(bev));
-}
-
-static void on_event(struct bufferevent *bev, short what, void *arg)
-{
-        if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-                finish(arg);
-}
-
-static void loop_for_ms(struct event_base *base, int ms)
-{
-        struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-        event_base_loopexit(base, &tv);
-        event_base_dispatch(base);
-}
-
-/* Connect to the server and send the raw request bytes. */
-static void exchange_start(struct fixture *fx, struct exchange *x, const char *raw, size_t len)
-{
-        memset(x, 0, sizeof(*x));
-        x->in = evbuffer_new();
-        x->bev = bufferevent_socket_new(fx->base, -1, BEV_OPT_CLOSE_ON_FREE);
-        struct sockaddr_in sin = {.sin_family = AF_INET,
-                                  .sin_port = htons(http_server_port(fx->srv))};
-        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        bufferevent_setcb(x->bev, on_read, NULL, on_event, x);
-        bufferevent_enable(x->bev, EV_READ | EV_WRITE);
-        assert_int_equal(bufferevent_socket_connect(x->bev, (struct sockaddr *)&sin, sizeof(sin)),
-                         0);
-        bufferevent_write(x->bev, raw, len);
-}
-
-/* Run the loop until the server closed the connection (at most 5 s). */
-static void exchange_wait(struct fixture *fx, struct exchange *x)
-{
-        for (int i = 0; i < 500 && !x->done; i++) {
-                struct timeval tv = {0, 10 * 1000};
-                event_base_loopexit(fx->base, &tv);
-                event_base_dispatch(fx->base);
-        }
-        assert_true(x->done);
-}
-
-struct response {
-        int status;
-        char *head; /* status line and headers */
-        char *body;
-};
-
-static void response_free(struct response *r)
-{
-        free(r->head);
-        free(r->body);
-}
-
-static struct response exchange_response(struct exchange *x)
-{
-        struct response r = {0};
-        size_t n = evbuffer_get_length(x->in);
-        char *all = malloc(n + 1);
-        evbuffer_remove(x->in, all, n);
-        all[n] = '\0';
-        evbuffer_free(x->in);
-        char *sep = strstr(all, "\r\n\r\n");
-        if (sep) {
-                r.head = strndup(all, (size_t)(sep - all) + 2);
-                r.body = strdup(sep + 4);
-                sscanf(all, "HTTP/1.%*d %d", &r.status);
-        }
-        free(all);
-        return r;
-}
-
-/* One request with "Connection: close", answered and read to the end. */
-static struct response request(struct fixture *fx, const char *method, const char *target,
-                               const char *extra_headers, const char *body)
-{
-        char raw[4096];
-        int n = snprintf(raw, sizeof(raw),
-                         "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                         "%sContent-Length: %zu\r\n\r\n%s",
-                         method, target, extra_headers ? extra_headers : "",
-                         body ? strlen(body) : 0, body ? body : "");
-        assert_true(n > 0 && (size_t)n < sizeof(raw));
-        struct exchange x;
-        exchange_start(fx, &x, raw, (size_t)n);
-        exchange_wait(fx, &x);
-        return exchange_response(&x);
-}
-
-/* The response header's value (first match, case-insensitive), or "". */
-static const char *header_value(const struct response *r, const char *name, char *buf, size_t len)
-{
-        buf[0] = '\0';
-        char key[128];
-        snprintf(key, sizeof(key), "\r\n%s: ", name);
-        const char *p = strcasestr(r->head, key);
-        if (p) {
-                p += strlen(key);
-                size_t n = strcspn(p, "\r");
-                snprintf(buf, len, "%.*s", (int)n, p);
-        }
-        return buf;
-}
-
 static void assert_json_error(const struct response *r, int status, const char *message)
 {
         char ct[128];
@@ -226,6 +104,14 @@ static void assert_json_error(const struct response *r, int status, const char *
         char want[256];
         snprintf(want, sizeof(want), "{\"status\":\"error\",\"error\":\"%s\"}", message);
         assert_string_equal(r->body, want);
+}
+
+/* One request against the fixture's server. */
+static struct response request(struct fixture *fx, const char *method, const char *target,
+                               const char *extra_headers, const char *body)
+{
+        return raw_request(fx->base, http_server_port(fx->srv), NULL, method, target, extra_headers,
+                           body);
 }
 
 /* --- fixture ------------------------------------------------------------ */
@@ -411,8 +297,8 @@ static void test_body_far_over_limit(void **state)
         memcpy(raw, head, (size_t)hn);
         memcpy(raw + hn, body, n);
         struct exchange x;
-        exchange_start(fx, &x, raw, (size_t)hn + n);
-        exchange_wait(fx, &x);
+        exchange_start(&x, fx->base, http_server_port(fx->srv), NULL, raw, (size_t)hn + n);
+        exchange_wait(&x, fx->base);
         struct response r = exchange_response(&x);
         assert_int_equal(r.status, 413);
         response_free(&r);
@@ -438,10 +324,28 @@ static void test_async_answer(void **state)
 
 static void close_client(evutil_socket_t fd, short what, void *arg)
 {
-        struct exchange *x = arg;
-        bufferevent_free(x->bev);
-        x->bev = NULL;
-        x->done = true;
+        exchange_close(arg);
+}
+
+/* Two requests written at once on one keep-alive connection, the first
+ * answered late: both answers come back, in order. */
+static void test_pipelined_keepalive(void **state)
+{
+        struct fixture *fx = *state;
+        static const char raw[] = "GET /v1/slow/first HTTP/1.1\r\nHost: x\r\n\r\n"
+                                  "GET /v1/messages?state=second HTTP/1.1\r\nHost: x\r\n"
+                                  "Connection: close\r\n\r\n";
+        struct exchange x;
+        exchange_start(&x, fx->base, http_server_port(fx->srv), NULL, raw, sizeof(raw) - 1);
+        exchange_wait(&x, fx->base);
+        struct response r = exchange_response(&x);
+        assert_int_equal(r.status, 202);
+        const char *first = strstr(r.body, "\"id\":\"first\"");
+        const char *second = strstr(r.body, "\"state\":\"second\"");
+        assert_non_null(first);
+        assert_non_null(second);
+        assert_true(first < second);
+        response_free(&r);
 }
 
 /* The client hangs up 20 ms after sending; the answer comes at 100 ms. The
@@ -452,13 +356,15 @@ static void test_client_disconnects_before_answer(void **state)
         static const char raw[] = "GET /v1/slow/gone HTTP/1.1\r\nHost: x\r\n\r\n";
         for (int round = 0; round < 3; round++) {
                 struct exchange x;
-                exchange_start(fx, &x, raw, sizeof(raw) - 1);
+                exchange_start(&x, fx->base, http_server_port(fx->srv), NULL, raw, sizeof(raw) - 1);
                 struct timeval tv = {0, 20 * 1000};
                 assert_int_equal(event_base_once(fx->base, -1, EV_TIMEOUT, close_client, &x, &tv),
                                  0);
                 loop_for_ms(fx->base, 250);
                 assert_true(x.done);
-                evbuffer_free(x.in);
+                struct response gone = exchange_response(&x);
+                assert_int_equal(gone.status, 0);
+                response_free(&gone);
                 assert_int_equal(fx->late_answers, round + 1);
         }
         struct response r = request(fx, "GET", "/v1/slow/after", NULL, NULL);
@@ -473,7 +379,7 @@ static void test_server_freed_with_pending_request(void **state)
         struct fixture *fx = *state;
         static const char raw[] = "GET /v1/hold HTTP/1.1\r\nHost: x\r\nX-Test: kept\r\n\r\n";
         struct exchange x;
-        exchange_start(fx, &x, raw, sizeof(raw) - 1);
+        exchange_start(&x, fx->base, http_server_port(fx->srv), NULL, raw, sizeof(raw) - 1);
         for (int i = 0; i < 100 && !fx->held; i++)
                 loop_for_ms(fx->base, 10);
         assert_non_null(fx->held);
@@ -486,7 +392,7 @@ static void test_server_freed_with_pending_request(void **state)
         http_response_header(fx->held, "X-Ignored", "1");
         http_respond_error(fx->held, 500, "too late");
         fx->held = NULL;
-        exchange_wait(fx, &x);
+        exchange_wait(&x, fx->base);
         struct response r = exchange_response(&x);
         assert_int_equal(r.status, 0); /* closed without an answer */
         response_free(&r);
@@ -513,6 +419,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_body_limit, setup, teardown),
             cmocka_unit_test_setup_teardown(test_body_far_over_limit, setup, teardown),
             cmocka_unit_test_setup_teardown(test_async_answer, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_pipelined_keepalive, setup, teardown),
             cmocka_unit_test_setup_teardown(test_client_disconnects_before_answer, setup, teardown),
             cmocka_unit_test_setup_teardown(test_server_freed_with_pending_request, setup,
                                             teardown),
