@@ -268,7 +268,8 @@ struct metric_series *metric_series_get(struct metric_family *f, const char *con
         for (size_t i = 0; i < f->n_series; i++) {
                 struct metric_series *s = f->series[i];
                 size_t k = 0;
-                while (k < f->n_labels && strcmp(s->label_values[k], label_values[k]) == 0)
+                while (k < f->n_labels &&
+                       strcmp(s->label_values[k], label_values[k] ? label_values[k] : "") == 0)
                         k++;
                 if (k == f->n_labels)
                         return s;

@@ -209,8 +209,11 @@ void http_respond(struct http_request *req, int status, const char *content_type
         if (req->evreq) {
                 log_debug("http.response", "method=%s path=%s status=%d peer=%s", req->method,
                           req->path, status, req->peer);
-                if (content_type)
+                if (content_type) {
+                        evhttp_remove_header(evhttp_request_get_output_headers(req->evreq),
+                                             "Content-Type");
                         http_response_header(req, "Content-Type", content_type);
+                }
                 struct evbuffer *buf = evbuffer_new();
                 if (!buf)
                         abort();

@@ -129,6 +129,14 @@ static void build_reset(struct metrics *m)
         metrics_set(f, (const char *[]){"closed"}, 10);
 }
 
+static void build_null_value(struct metrics *m)
+{
+        static const char *const labels[] = {"a", "b", NULL};
+        struct metric_family *f = metrics_family(m, "t_n", "N.", METRIC_GAUGE, labels, NULL, 0);
+        metrics_set(f, (const char *[]){"x", NULL}, 1);
+        metrics_set(f, (const char *[]){"x", ""}, 2); /* the same series */
+}
+
 static void build_two_families(struct metrics *m)
 {
         struct metric_family *b = metrics_family(m, "t_b", "B.", METRIC_GAUGE, NULL, NULL, 0);
@@ -186,6 +194,10 @@ static const struct {
      "# HELP t_wo Work orders.\n"
      "# TYPE t_wo gauge\n"
      "t_wo{state=\"closed\"} 10\n"},
+    {"NULL label value reads as empty", build_null_value,
+     "# HELP t_n N.\n"
+     "# TYPE t_n gauge\n"
+     "t_n{a=\"x\",b=\"\"} 2\n"},
     {"declaration order, odd values", build_two_families,
      "# HELP t_b B.\n"
      "# TYPE t_b gauge\n"
