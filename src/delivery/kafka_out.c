@@ -84,8 +84,9 @@ static int set(rd_kafka_conf_t *conf, const char *k, const char *v, char *err, s
 
 static int start_mock(struct kafka_out *k, char *err, size_t errlen)
 {
+        /* the mock's host client only logs its own errors (to stderr) */
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        set(conf, "log.queue", "true", err, errlen);
+        set(conf, "log_level", "3", err, errlen);
         k->mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
         if (k->mock_rk == NULL) {
                 rd_kafka_conf_destroy(conf);
