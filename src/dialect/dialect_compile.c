@@ -15,7 +15,8 @@
 
 static const char *const top_keys[] = {"dialect", "description", "value_maps",
                                        "inbound", "outbound",    NULL};
-static const char *const inbound_keys[] = {"unwrap", "discriminator", "cases", "default", NULL};
+static const char *const inbound_keys[] = {"unwrap", "discriminator", "envelope",
+                                           "cases",  "default",       NULL};
 static const char *const case_keys[] = {"when", "type", "foreach", "envelope", "emit", NULL};
 static const char *const emit_keys[] = {"type", "foreach", "envelope", NULL};
 
@@ -26,6 +27,24 @@ static bool compile_type(struct cctx *c, const yaml_node_t *n, enum canon_type *
                 return false;
         if (!canon_type_parse(s, out))
                 return cc_error(c, n, "unknown canonical type '%s'", s);
+        return true;
+}
+
+/* An envelope: an object of fields, without the two the engine sets. */
+static bool compile_envelope(struct cctx *c, const yaml_node_t *env, struct expr **out)
+{
+        if (env->type != YAML_MAPPING_NODE)
+                return cc_error(c, env, "envelope must be a mapping of fields");
+        static const char *const reserved[] = {"type", "schema_version"};
+        for (size_t i = 0; i < 2; i++)
+                if (cc_get(c, env, reserved[i]) != NULL)
+                        return cc_error(c, env, "envelope sets '%s' itself; remove it",
+                                        reserved[i]);
+        *out = cc_expr(c, env);
+        if (*out == NULL)
+                return false;
+        if ((*out)->kind != EX_OBJECT)
+                return cc_error(c, env, "envelope must be an object of fields");
         return true;
 }
 
@@ -44,19 +63,7 @@ static bool compile_emit(struct cctx *c, const yaml_node_t *n, struct emit *m)
                 if (!cc_ptr(c, fe, &m->foreach))
                         return false;
         }
-        if (env->type != YAML_MAPPING_NODE)
-                return cc_error(c, env, "envelope must be a mapping of fields");
-        static const char *const reserved[] = {"type", "schema_version"};
-        for (size_t i = 0; i < 2; i++)
-                if (cc_get(c, env, reserved[i]) != NULL)
-                        return cc_error(c, env, "envelope sets '%s' itself; remove it",
-                                        reserved[i]);
-        m->envelope = cc_expr(c, env);
-        if (m->envelope == NULL)
-                return false;
-        if (m->envelope->kind != EX_OBJECT)
-                return cc_error(c, env, "envelope must be an object of fields");
-        return true;
+        return compile_envelope(c, env, &m->envelope);
 }
 
 /* One 'when' value: a scalar or a sequence of alternatives. */
@@ -154,7 +161,10 @@ static bool compile_inbound(struct cctx *c, const yaml_node_t *n)
         d->has_inbound = true;
         const yaml_node_t *u = cc_get(c, n, "unwrap"), *disc = cc_get(c, n, "discriminator"),
                           *cases = cc_get(c, n, "cases"), *dflt = cc_get(c, n, "default");
+        const yaml_node_t *common = cc_get(c, n, "envelope");
         if (u != NULL && !compile_unwrap(c, u))
+                return false;
+        if (common != NULL && !compile_envelope(c, common, &d->common))
                 return false;
         if (disc != NULL) {
                 d->has_discriminator = true;

@@ -149,6 +149,7 @@ struct dialect {
         struct icase *cases;
         size_t n_cases;
         struct icase *fallback; /* "default" case, or NULL */
+        struct expr *common;    /* envelope fields every case shares (message scope), or NULL */
         /* outbound, indexed by canonical type; NULL: not expressible */
         struct expr *outbound[CANON_TYPE_COUNT];
 };

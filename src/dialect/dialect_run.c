@@ -295,24 +295,28 @@ static const struct icase *choose_case(struct run *r, const struct dialect *d)
         return NULL;
 }
 
-/* Builds one envelope in scope s and appends it to out. */
-static void emit_one(struct run *r, const struct scope *s, const struct emit *m, json_t *out)
+/* Builds one envelope in scope s (over the shared fields, common) and
+ * appends it to out. */
+static void emit_one(struct run *r, const struct scope *s, const struct emit *m,
+                     const json_t *common, json_t *out)
 {
         json_t *fields = NULL;
         if (eval(r, s, m->envelope, &fields) != R_OK)
                 return;
         json_t *env = json_pack("{s:s, s:i}", "type", canon_type_name(m->type), "schema_version",
                                 CANON_SCHEMA_VERSION);
+        if (common != NULL)
+                json_object_update(env, (json_t *)common);
         json_object_update(env, fields);
         json_decref(fields);
         json_array_append_new(out, env);
 }
 
-static void emit_all(struct run *r, const struct emit *m, json_t *out)
+static void emit_all(struct run *r, const struct emit *m, const json_t *common, json_t *out)
 {
         struct scope top = {.value = r->msg, .path = r->msg_path};
         if (!m->has_foreach) {
-                emit_one(r, &top, m, out);
+                emit_one(r, &top, m, common, out);
                 return;
         }
         char path[192], elem_path[224];
@@ -327,7 +331,7 @@ static void emit_all(struct run *r, const struct emit *m, json_t *out)
         {
                 snprintf(elem_path, sizeof(elem_path), "%s/%zu", path, i);
                 struct scope child = {.value = elem, .path = elem_path, .index = i};
-                emit_one(r, &child, m, out);
+                emit_one(r, &child, m, common, out);
         }
 }
 
@@ -356,9 +360,14 @@ json_t *dialect_inbound(const struct dialect *d, const json_t *src, const char *
         const struct icase *k = choose_case(&r, d);
         if (k == NULL)
                 return NULL;
+        json_t *common = NULL;
+        struct scope top = {.value = r.msg, .path = r.msg_path};
+        if (d->common != NULL && eval(&r, &top, d->common, &common) != R_OK)
+                return NULL;
         json_t *out = json_array();
         for (size_t i = 0; i < k->n_emits; i++)
-                emit_all(&r, &k->emits[i], out);
+                emit_all(&r, &k->emits[i], common, out);
+        json_decref(common);
         if (r.failed) {
                 json_decref(out);
                 return NULL;

@@ -69,6 +69,9 @@ static const struct compile_case bad_files[] = {
      "work_order.acknowledged\n      envelope: {id: /i}\n",
      "bad.yaml:5: 'when' is for cases listed without a discriminator"},
     {"inbound:\n  cases:\n    - emit: []\n", "bad.yaml:3: emit must be a non-empty sequence"},
+    {"inbound:\n  envelope: {schema_version: 1}\n  default: {type: work_order.acknowledged, "
+     "envelope: {id: /i}}\n",
+     "bad.yaml:2: envelope sets 'schema_version' itself"},
     {"inbound:\n  unwrap: \"^/d\"\n  default: {type: work_order.acknowledged, envelope: {id: "
      "/i}}\n",
      "bad.yaml:2: unwrap pointers start with '/'"},

@@ -113,6 +113,9 @@ static const struct bad_case cases[] = {
                     "\"uom\":\"PCS\"}]"),
      "/7/items/1/mat", "required field missing"},
     {"legacy-mes", true, LEG("HOLD", ""), "/7/hold_no", "required field missing"},
+    {"legacy-mes", true,
+     "{\"msg_type\":\"ACK\",\"site\":\"PL02\",\"order_no\":\"9\",\"date\":\"20261130\"}",
+     "/7/msg_id", "required field missing"},
     /* sap-s4 outbound */
     {"sap-s4", false,
      ENV("operation.confirmed", "{\"operation\":\"10\",\"yield\":{\"value\":1,\"uom\":\"BOX\"},"
