@@ -68,8 +68,7 @@ static void admin_done(void *arg, PGresult *const *results, size_t n, const char
                 if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
                         result = json_loads(PQgetvalue(res, 0, 0), JSON_DECODE_ANY, NULL);
         }
-        req->cb(req->arg, result, error);
-        json_decref(result);
+        req->cb(req->arg, result, error); /* the callback owns result */
         free(req);
 }
 

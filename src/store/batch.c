@@ -579,7 +579,8 @@ static void plan_build(struct store_batch *b, struct phase2_plan *p)
                 pg_array_add(&p->wo[WO_ORDER], json_string_value(json_array_get(row, 1)));
                 pg_array_add(&p->wo[WO_STATE], json_string_value(json_array_get(row, 2)));
                 pg_array_add_int(&p->wo[WO_REVISION], json_integer_value(json_array_get(row, 3)));
-                pg_array_add_json(&p->wo[WO_DOC], json_array_get(row, 4));
+                json_t *doc = json_array_get(row, 4);
+                pg_array_add_json(&p->wo[WO_DOC], json_is_null(doc) ? NULL : doc);
                 pg_array_add_int(&p->wo[WO_DEADLINE], json_integer_value(json_array_get(row, 5)));
         }
         if (p->wo[WO_PLANT].n)
@@ -631,7 +632,8 @@ static void phase2_done(void *arg, PGresult *const *results, size_t n, const cha
                 phase2_collect(b, results[release_at]);
         if (outbox_at >= 0)
                 phase2_collect(b, results[outbox_at]);
-        qsort(b->rows, b->n_rows, sizeof(*b->rows), row_by_id);
+        if (b->n_rows > 1)
+                qsort(b->rows, b->n_rows, sizeof(*b->rows), row_by_id);
         batch_release(b, false);
         b->committed_cb(b->committed_arg, b, NULL);
 }

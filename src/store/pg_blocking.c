@@ -2,6 +2,8 @@
  * run one statement, turn a failure into one line of text. */
 #include "pg_blocking.h"
 
+#include "store_internal.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -18,12 +20,7 @@ void pgb_error_text(const PGconn *pg, const PGresult *res, char *buf, size_t len
                 msg = res ? PQresultErrorMessage(res) : "";
         if (!*msg && pg)
                 msg = PQerrorMessage(pg);
-        if (!*msg)
-                msg = "unknown error";
-        snprintf(buf, len, "%s", msg);
-        size_t n = strlen(buf);
-        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-                buf[--n] = '\0';
+        store_one_line(buf, len, msg);
 }
 
 PGconn *pgb_connect(const char *conninfo, char *err, size_t errlen)

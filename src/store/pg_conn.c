@@ -22,11 +22,13 @@
 
 #include <event2/event.h>
 
+#include "store_internal.h"
 #include "takt/log.h"
 
 #define PGC_BACKOFF_MIN_MS    100
 #define PGC_BACKOFF_MAX_MS    5000
 #define PGC_CONNECT_TIMEOUT_S 10
+#define PGC_LOG_EVERY         12 /* failed attempts in a row: warn on the 1st, 13th, ... */
 
 enum pgc_state {
         PGC_CONNECTING,
@@ -76,6 +78,7 @@ struct pg_conn {
         struct event *timer;   /* owned: reconnect backoff */
         struct event *fail_ev; /* owned: a failure handed to the loop */
         int backoff_ms;
+        unsigned failures; /* connect attempts failed in a row */
         char last_error[512];
 
         struct pgc_req *head, *tail; /* FIFO; head is in flight while BUSY */
@@ -185,17 +188,6 @@ static void pgc_wait(struct pg_conn *c, short what, int timeout_s)
         event_add(c->io, timeout_s > 0 ? &tv : NULL);
 }
 
-static void copy_error(char *buf, size_t len, const char *msg)
-{
-        snprintf(buf, len, "%s", msg && *msg ? msg : "unknown error");
-        size_t n = strlen(buf);
-        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-                buf[--n] = '\0';
-        for (char *p = buf; *p; p++)
-                if (*p == '\n' || *p == '"')
-                        *p = *p == '"' ? '\'' : ' ';
-}
-
 /* ---- failure and reconnect ---- */
 
 static void pgc_start_connect(struct pg_conn *c);
@@ -204,7 +196,7 @@ static void pgc_start_connect(struct pg_conn *c);
 static void pgc_fail(struct pg_conn *c, const char *why)
 {
         bool was_up = c->was_up;
-        copy_error(c->last_error, sizeof(c->last_error), why);
+        store_one_line(c->last_error, sizeof(c->last_error), why);
         event_del(c->io);
         event_del(c->fail_ev);
         if (c->pg)
@@ -216,12 +208,18 @@ static void pgc_fail(struct pg_conn *c, const char *why)
         c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : PGC_BACKOFF_MIN_MS;
         if (c->backoff_ms > PGC_BACKOFF_MAX_MS)
                 c->backoff_ms = PGC_BACKOFF_MAX_MS;
+        c->failures = was_up ? 1 : c->failures + 1;
+        char logged[sizeof(c->last_error)];
+        store_log_safe(logged, sizeof(logged), c->last_error);
         if (was_up)
-                log_warn("store.pg.down", "conn=%s error=\"%s\" retry_ms=%d", c->name,
-                         c->last_error, c->backoff_ms);
+                log_warn("store.pg.down", "conn=%s error=\"%s\" retry_ms=%d", c->name, logged,
+                         c->backoff_ms);
+        else if (c->failures % PGC_LOG_EVERY == 1)
+                log_warn("store.pg.connect_failed", "conn=%s error=\"%s\" attempts=%u retry_ms=%d",
+                         c->name, logged, c->failures, c->backoff_ms);
         else
-                log_warn("store.pg.connect_failed", "conn=%s error=\"%s\" retry_ms=%d", c->name,
-                         c->last_error, c->backoff_ms);
+                log_debug("store.pg.connect_failed", "conn=%s error=\"%s\" attempts=%u retry_ms=%d",
+                          c->name, logged, c->failures, c->backoff_ms);
         struct timeval tv = {c->backoff_ms / 1000, (c->backoff_ms % 1000) * 1000};
         evtimer_add(c->timer, &tv);
 
@@ -241,7 +239,7 @@ static void pgc_fail_conn(struct pg_conn *c)
  * loop runs pgc_fail at once. */
 static void pgc_fail_later(struct pg_conn *c)
 {
-        copy_error(c->last_error, sizeof(c->last_error), PQerrorMessage(c->pg));
+        store_one_line(c->last_error, sizeof(c->last_error), PQerrorMessage(c->pg));
         event_del(c->io);
         c->state = PGC_FAILING;
         event_active(c->fail_ev, EV_TIMEOUT, 1);
@@ -264,7 +262,7 @@ static void notice_to_log(void *arg, const char *message)
 {
         struct pg_conn *c = arg;
         char text[512];
-        copy_error(text, sizeof(text), message);
+        store_log_safe(text, sizeof(text), message);
         log_debug("store.pg.notice", "conn=%s message=\"%s\"", c->name, text);
 }
 
@@ -317,6 +315,7 @@ static void pgc_connected(struct pg_conn *c)
         c->state = PGC_IDLE;
         c->was_up = true;
         c->backoff_ms = 0;
+        c->failures = 0;
         c->last_error[0] = '\0';
         log_info("store.pg.up", "conn=%s server_version=%d", c->name, PQserverVersion(c->pg));
         for (struct pgc_listen *l = c->listens; l; l = l->next)
@@ -429,10 +428,10 @@ static int collect_results(struct pg_conn *c, struct pgc_req *r)
                                   st == PGRES_BAD_RESPONSE)) {
                         char msg[512];
                         const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-                        copy_error(msg, sizeof(msg),
-                                   st == PGRES_PIPELINE_ABORTED ? "pipeline aborted"
-                                   : primary                    ? primary
-                                                                : PQresultErrorMessage(res));
+                        store_one_line(msg, sizeof(msg),
+                                       st == PGRES_PIPELINE_ABORTED ? "pipeline aborted"
+                                       : primary                    ? primary
+                                                                    : PQresultErrorMessage(res));
                         r->error = xstrdup(msg);
                 }
                 if (r->cur < r->n) {

@@ -124,10 +124,12 @@ static void store_update(struct store *s)
         s->ready = ready;
         s->reported = true;
         memcpy(s->reason, reason, sizeof(reason));
+        char logged[sizeof(s->reason)];
+        store_log_safe(logged, sizeof(logged), s->reason);
         if (ready)
                 log_info("store.ready", "schema_version=%d", s->schema_version);
         else
-                log_warn("store.not_ready", "reason=\"%s\"", s->reason);
+                log_warn("store.not_ready", "reason=\"%s\"", logged);
         if (s->ready_cb)
                 s->ready_cb(s->ready_arg, ready, ready ? NULL : s->reason);
 }
@@ -147,7 +149,9 @@ static void migrate_done(void *arg, PGresult *const *results, size_t n, const ch
         if (s->shutting_down)
                 return;
         if (error) {
-                log_error("store.migrate_failed", "error=\"%s\"", error);
+                char logged[512];
+                store_log_safe(logged, sizeof(logged), error);
+                log_error("store.migrate_failed", "error=\"%s\"", logged);
                 schema_failed(s, "migration failed", error);
                 return;
         }

@@ -41,6 +41,12 @@ void batch_line_shutdown(struct batch_line *line);
 void batch_line_free(struct batch_line *line);
 struct batch_line *store_batch_line(struct store *s);
 
+/* Error text on one line (newlines and tabs become spaces, trailing ones
+ * dropped; NULL or "" become "unknown error"), and the same with double
+ * quotes turned into single ones for a "..." log value. */
+void store_one_line(char *buf, size_t len, const char *msg);
+void store_log_safe(char *buf, size_t len, const char *msg);
+
 /* JSON text of a timestamptz column as RFC 3339 UTC with milliseconds. */
 #define STORE_SQL_TS(col)                                                                          \
         "to_char((" col ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"

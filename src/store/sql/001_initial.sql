@@ -55,6 +55,10 @@ CREATE INDEX outbox_destination_state_idx ON outbox (destination, state, id);
 CREATE INDEX outbox_state_idx ON outbox (state, id);
 -- Work-order view (deliveries), release of held postings, replay --plant.
 CREATE INDEX outbox_work_order_idx ON outbox (plant, work_order, id);
+-- Dispatcher: is a lane blocked by an earlier failed or held message? (small:
+-- only failed and held rows are in it)
+CREATE INDEX outbox_blocked_idx ON outbox (destination, lane, id)
+        WHERE state IN ('failed', 'held');
 
 CREATE TABLE trace (
         id              bigserial   PRIMARY KEY,

@@ -1,0 +1,126 @@
+/* test_store_unit.c — the store's pure helpers, no server: splitting SQL
+ * scripts into statements, array literals, the embedded migrations. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "migrate.h"
+#include "pg_array.h"
+#include "takt/store.h"
+
+static void test_split(void **state)
+{
+        static const struct {
+                const char *sql;
+                int rc;
+                size_t n;
+                const char *first, *last;
+        } cases[] = {
+            {"", 0, 0, NULL, NULL},
+            {"  -- only a comment\n", 0, 0, NULL, NULL},
+            {"SELECT 1", 0, 1, "SELECT 1", "SELECT 1"},
+            {"SELECT 1; SELECT 2;", 0, 2, "SELECT 1", "SELECT 2"},
+            {"SELECT 1;;; \n ;", 0, 1, "SELECT 1", "SELECT 1"},
+            {"SELECT 'a;b'; SELECT 2", 0, 2, "SELECT 'a;b'", "SELECT 2"},
+            {"SELECT 'it''s;'; SELECT 2", 0, 2, "SELECT 'it''s;'", "SELECT 2"},
+            {"SELECT E'\\';'; SELECT 2", 0, 2, "SELECT E'\\';'", "SELECT 2"},
+            {"SELECT \"a;\" FROM t; SELECT 2", 0, 2, "SELECT \"a;\" FROM t", "SELECT 2"},
+            {"-- a; b\nSELECT 1; -- c;\n", 0, 1, "-- a; b\nSELECT 1", "-- a; b\nSELECT 1"},
+            {"/* a; /* nested; */ b; */ SELECT 1; SELECT 2", 0, 2,
+             "/* a; /* nested; */ b; */ SELECT 1", "SELECT 2"},
+            {"DO $$ BEGIN PERFORM 1; END $$; SELECT 2", 0, 2, "DO $$ BEGIN PERFORM 1; END $$",
+             "SELECT 2"},
+            {"DO $f$ x; $$ y; $f$; SELECT $1", 0, 2, "DO $f$ x; $$ y; $f$", "SELECT $1"},
+            {"SELECT 'open", -1, 0, NULL, NULL},
+            {"SELECT 1 /* open", -1, 0, NULL, NULL},
+            {"DO $x$ open", -1, 0, NULL, NULL},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct store_sql_list l = {0};
+                int rc = store_sql_split(cases[i].sql, &l);
+                assert_int_equal(rc, cases[i].rc);
+                if (rc == 0) {
+                        assert_int_equal(l.n, cases[i].n);
+                        if (l.n) {
+                                assert_string_equal(l.stmts[0], cases[i].first);
+                                assert_string_equal(l.stmts[l.n - 1], cases[i].last);
+                        }
+                }
+                store_sql_list_clear(&l);
+        }
+}
+
+static void test_array_literal(void **state)
+{
+        static const struct {
+                const char *elems[4];
+                size_t n;
+                const char *want;
+        } cases[] = {
+            {{NULL}, 0, "{}"},
+            {{"a"}, 1, "{\"a\"}"},
+            {{"a", NULL, "c"}, 3, "{\"a\",NULL,\"c\"}"},
+            {{"NULL"}, 1, "{\"NULL\"}"},
+            {{"q\"uote", "back\\slash", "{,}"}, 3, "{\"q\\\"uote\",\"back\\\\slash\",\"{,}\"}"},
+            {{""}, 1, "{\"\"}"},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct pg_array a;
+                pg_array_init(&a);
+                for (size_t e = 0; e < cases[i].n; e++)
+                        pg_array_add(&a, cases[i].elems[e]);
+                assert_string_equal(pg_array_text(&a), cases[i].want);
+                assert_int_equal(a.n, cases[i].n);
+                pg_array_clear(&a);
+                assert_string_equal(pg_array_text(&a), "{}");
+                free(a.buf);
+        }
+}
+
+static void test_array_json_and_int(void **state)
+{
+        struct pg_array a;
+        pg_array_init(&a);
+        json_t *j = json_pack("{s:s}", "k", "v\"");
+        pg_array_add_json(&a, j);
+        pg_array_add_json(&a, NULL);
+        pg_array_add_int(&a, -42);
+        assert_string_equal(pg_array_text(&a), "{\"{\\\"k\\\":\\\"v\\\\\\\"\\\"}\",NULL,\"-42\"}");
+        json_decref(j);
+        free(a.buf);
+}
+
+static void test_migrations_embedded(void **state)
+{
+        assert_int_equal(store_schema_version_known(), (int)store_migrations_count);
+        assert_true(store_migrations_count >= 1);
+        for (size_t i = 0; i < store_migrations_count; i++) {
+                assert_int_equal(store_migrations[i].version, (int)i + 1);
+                struct store_sql_list l = {0};
+                assert_int_equal(store_sql_split(store_migrations[i].sql, &l), 0);
+                assert_true(l.n > 0);
+                store_sql_list_clear(&l);
+        }
+        /* The plan from 0 ends with the last schema_version row. */
+        struct store_sql_list plan = {0};
+        assert_int_equal(store_migrate_plan(0, &plan), 0);
+        assert_non_null(strstr(plan.stmts[plan.n - 1], "INSERT INTO schema_version"));
+        store_sql_list_clear(&plan);
+        assert_int_equal(store_migrate_plan(store_schema_version_known(), &plan), 0);
+        assert_int_equal(plan.n, 0);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_split),
+            cmocka_unit_test(test_array_literal),
+            cmocka_unit_test(test_array_json_and_int),
+            cmocka_unit_test(test_migrations_embedded),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
