@@ -22,11 +22,20 @@ struct run {
         bool failed;
 };
 
-/* Where evaluation is: the message, or an element of an array in it. */
+/* Where evaluation is: the message (parent NULL), or element index of the
+ * array at pointer array from the parent scope. Source paths are only
+ * formatted when an error names them. */
 struct scope {
         const json_t *value;
-        const char *path; /* source path of value */
-        size_t index;     /* element index (EX_INDEX) */
+        const struct scope *parent;
+        const struct ptr *array;
+        size_t index;
+};
+
+/* A field being read: pointer p from scope s (p NULL: the scope itself). */
+struct where {
+        const struct scope *s;
+        const struct ptr *p;
 };
 
 /* fmt has exactly one %s, for arg. */
@@ -39,30 +48,45 @@ static void fail(struct run *r, const char *path, const char *fmt, const char *a
 #pragma GCC diagnostic pop
 }
 
-/* The document a pointer starts from and that document's source path. */
-static const json_t *base_of(const struct run *r, const struct scope *s, const struct ptr *p,
-                             const char **path)
+static void scope_path(const struct run *r, const struct scope *s, char *buf, size_t len);
+
+static void ptr_path(const struct run *r, const struct scope *s, const struct ptr *p, char *buf,
+                     size_t len)
 {
-        switch (p->base) {
-        case PTR_MSG:
-                *path = r->msg_path;
-                return r->msg;
-        case PTR_RAW:
-                *path = "";
-                return r->raw;
-        default:
-                *path = s->path;
-                return s->value;
-        }
+        char base[192] = "";
+        if (p->base == PTR_MSG)
+                snprintf(base, sizeof(base), "%s", r->msg_path);
+        else if (p->base == PTR_SCOPE)
+                scope_path(r, s, base, sizeof(base));
+        snprintf(buf, len, "%s%s", base, p->text);
 }
 
-/* Resolves p; writes the source path of the field into path. */
-static json_t *resolve(const struct run *r, const struct scope *s, const struct ptr *p, char *path,
-                       size_t len)
+static void scope_path(const struct run *r, const struct scope *s, char *buf, size_t len)
 {
-        const char *base;
-        const json_t *doc = base_of(r, s, p, &base);
-        snprintf(path, len, "%s%s", base, p->text);
+        if (s->parent == NULL) {
+                snprintf(buf, len, "%s", r->msg_path);
+                return;
+        }
+        char base[160]; /* room for "/<index>" in a 192-byte error path */
+        ptr_path(r, s->parent, s->array, base, sizeof(base));
+        snprintf(buf, len, "%s/%zu", base, s->index);
+}
+
+/* Records an error at the source field w names. */
+static void fail_at(struct run *r, const struct where *w, const char *message)
+{
+        char path[192];
+        if (w->p != NULL)
+                ptr_path(r, w->s, w->p, path, sizeof(path));
+        else
+                scope_path(r, w->s, path, sizeof(path));
+        fail(r, path, "%s", message);
+}
+
+/* The value at p from scope s; NULL when absent or null. */
+static json_t *lookup(const struct run *r, const struct scope *s, const struct ptr *p)
+{
+        const json_t *doc = p->base == PTR_MSG ? r->msg : p->base == PTR_RAW ? r->raw : s->value;
         json_t *v = ptr_get(p, doc);
         return json_is_null(v) ? NULL : v;
 }
@@ -70,7 +94,7 @@ static json_t *resolve(const struct run *r, const struct scope *s, const struct 
 static enum res eval(struct run *r, const struct scope *s, const struct expr *e, json_t **out);
 
 /* Absent source: the default, nothing, or a required-field error. */
-static enum res absent(struct run *r, const struct expr *e, const char *path, json_t **out)
+static enum res absent(struct run *r, const struct expr *e, const struct where *w, json_t **out)
 {
         if (e->dflt != NULL) {
                 *out = json_incref(e->dflt);
@@ -78,44 +102,41 @@ static enum res absent(struct run *r, const struct expr *e, const char *path, js
         }
         if (!e->required)
                 return R_ABSENT;
-        fail(r, path, "%s", "required field missing");
+        fail_at(r, w, "required field missing");
         return R_ERROR;
 }
 
 /* Value map then coercion/time conversion of a present value (borrowed v). */
-static enum res transform(struct run *r, const struct scope *s, const struct expr *e,
-                          const json_t *v, const char *path, json_t **out)
+static enum res transform(struct run *r, const struct expr *e, const json_t *v,
+                          const struct where *w, json_t **out)
 {
         char text[192], msg[256];
         const char *why = NULL;
         if (e->map != NULL) {
                 if (!scalar_text(v, text, sizeof(text))) {
-                        fail(r, path, "%s", "must be a scalar");
+                        fail_at(r, w, "must be a scalar");
                         return R_ERROR;
                 }
                 v = json_object_get(e->map, text);
                 if (v == NULL) {
                         snprintf(msg, sizeof(msg), "unknown value '%.80s' (value map %s)", text,
                                  e->map_name);
-                        fail(r, path, "%s", msg);
+                        fail_at(r, w, msg);
                         return R_ERROR;
                 }
         }
         if (e->as == CO_TIME) {
                 int64_t ms;
-                json_t *tod = NULL;
-                char tod_path[192];
-                if (e->has_time_of_day)
-                        tod = resolve(r, s, &e->time_of_day, tod_path, sizeof(tod_path));
+                json_t *tod = e->has_time_of_day ? lookup(r, w->s, &e->time_of_day) : NULL;
                 if (!time_parse(v, e->tf_in, tod, &ms, &why)) {
-                        fail(r, path, "%s", why);
+                        fail_at(r, w, why);
                         return R_ERROR;
                 }
                 *out = time_format(ms, e->tf_out);
         } else {
                 *out = coerce_value(v, e->as, &why);
                 if (*out == NULL) {
-                        fail(r, path, "%s", why ? why : "cannot convert");
+                        fail_at(r, w, why ? why : "cannot convert");
                         return R_ERROR;
                 }
         }
@@ -186,12 +207,12 @@ static enum res eval_concat(struct run *r, const struct scope *s, const struct e
 
 static enum res eval_each(struct run *r, const struct scope *s, const struct expr *e, json_t **out)
 {
-        char path[192], elem_path[224];
-        json_t *arr = resolve(r, s, &e->src, path, sizeof(path));
+        struct where w = {s, &e->src};
+        json_t *arr = lookup(r, s, &e->src);
         if (arr == NULL)
-                return absent(r, e, path, out);
+                return absent(r, e, &w, out);
         if (!json_is_array(arr)) {
-                fail(r, path, "%s", "must be an array");
+                fail_at(r, &w, "must be an array");
                 return R_ERROR;
         }
         json_t *list = json_array();
@@ -200,8 +221,7 @@ static enum res eval_each(struct run *r, const struct scope *s, const struct exp
         json_t *elem;
         json_array_foreach(arr, i, elem)
         {
-                snprintf(elem_path, sizeof(elem_path), "%s/%zu", path, i);
-                struct scope child = {.value = elem, .path = elem_path, .index = i};
+                struct scope child = {.value = elem, .parent = s, .array = &e->src, .index = i};
                 json_t *v = NULL;
                 enum res res = eval(r, &child, e->item, &v);
                 if (res == R_OK)
@@ -218,16 +238,16 @@ static enum res eval_each(struct run *r, const struct scope *s, const struct exp
 
 static enum res eval(struct run *r, const struct scope *s, const struct expr *e, json_t **out)
 {
-        char path[192];
+        struct where w = {s, e->kind == EX_COPY ? &e->src : NULL};
         json_t *v;
         switch (e->kind) {
         case EX_COPY:
-                v = resolve(r, s, &e->src, path, sizeof(path));
+                v = lookup(r, s, &e->src);
                 if (v == NULL)
-                        return absent(r, e, path, out);
-                return transform(r, s, e, v, path, out);
+                        return absent(r, e, &w, out);
+                return transform(r, e, v, &w, out);
         case EX_CONST:
-                return transform(r, s, e, e->constant, s->path, out);
+                return transform(r, e, e->constant, &w, out);
         case EX_INDEX:
                 *out = json_integer((json_int_t)s->index);
                 return R_OK;
@@ -247,11 +267,11 @@ static enum res eval(struct run *r, const struct scope *s, const struct expr *e,
 
 static bool conds_hold(const struct run *r, const struct icase *k)
 {
-        struct scope top = {.value = r->msg, .path = r->msg_path};
-        char text[192], path[192];
+        struct scope top = {.value = r->msg};
+        char text[192];
         for (size_t i = 0; i < k->n_conds; i++) {
                 const struct cond *c = &k->conds[i];
-                json_t *v = resolve(r, &top, &c->at, path, sizeof(path));
+                json_t *v = lookup(r, &top, &c->at);
                 if (v == NULL || !scalar_text(v, text, sizeof(text)))
                         return false;
                 bool any = false;
@@ -265,6 +285,7 @@ static bool conds_hold(const struct run *r, const struct icase *k)
 
 static const struct icase *choose_case(struct run *r, const struct dialect *d)
 {
+        struct scope top = {.value = r->msg};
         if (!d->has_discriminator) {
                 for (size_t i = 0; i < d->n_cases; i++)
                         if (conds_hold(r, &d->cases[i]))
@@ -273,24 +294,22 @@ static const struct icase *choose_case(struct run *r, const struct dialect *d)
                         fail(r, r->msg_path, "%s", "no inbound case of this dialect matches");
                 return d->fallback;
         }
-        char path[192], text[192];
-        struct scope top = {.value = r->msg, .path = r->msg_path};
-        json_t *v = resolve(r, &top, &d->discriminator, path, sizeof(path));
-        if (v != NULL && scalar_text(v, text, sizeof(text))) {
-                for (size_t i = 0; i < d->n_cases; i++)
-                        if (strcmp(d->cases[i].name, text) == 0)
-                                return &d->cases[i];
-        }
+        char text[192], msg[192];
+        json_t *v = lookup(r, &top, &d->discriminator);
+        bool scalar = v != NULL && scalar_text(v, text, sizeof(text));
+        for (size_t i = 0; scalar && i < d->n_cases; i++)
+                if (strcmp(d->cases[i].name, text) == 0)
+                        return &d->cases[i];
         if (d->fallback != NULL)
                 return d->fallback;
+        struct where w = {&top, &d->discriminator};
         if (v == NULL)
-                fail(r, path, "%s", "required field missing (message kind)");
-        else if (!scalar_text(v, text, sizeof(text)))
-                fail(r, path, "%s", "message kind must be a scalar");
+                fail_at(r, &w, "required field missing (message kind)");
+        else if (!scalar)
+                fail_at(r, &w, "message kind must be a scalar");
         else {
-                char msg[192];
                 snprintf(msg, sizeof(msg), "unknown message kind '%.100s'", text);
-                fail(r, path, "%s", msg);
+                fail_at(r, &w, msg);
         }
         return NULL;
 }
@@ -314,23 +333,23 @@ static void emit_one(struct run *r, const struct scope *s, const struct emit *m,
 
 static void emit_all(struct run *r, const struct emit *m, const json_t *common, json_t *out)
 {
-        struct scope top = {.value = r->msg, .path = r->msg_path};
+        struct scope top = {.value = r->msg};
         if (!m->has_foreach) {
                 emit_one(r, &top, m, common, out);
                 return;
         }
-        char path[192], elem_path[224];
-        json_t *arr = resolve(r, &top, &m->foreach, path, sizeof(path));
+        json_t *arr = lookup(r, &top, &m->foreach);
         if (!json_is_array(arr) || json_array_size(arr) == 0) {
-                fail(r, path, "%s", arr ? "must be a non-empty array" : "required field missing");
+                struct where w = {&top, &m->foreach};
+                fail_at(r, &w, arr ? "must be a non-empty array" : "required field missing");
                 return;
         }
         size_t i;
         json_t *elem;
         json_array_foreach(arr, i, elem)
         {
-                snprintf(elem_path, sizeof(elem_path), "%s/%zu", path, i);
-                struct scope child = {.value = elem, .path = elem_path, .index = i};
+                struct scope child = {
+                    .value = elem, .parent = &top, .array = &m->foreach, .index = i};
                 emit_one(r, &child, m, common, out);
         }
 }
@@ -361,7 +380,7 @@ json_t *dialect_inbound(const struct dialect *d, const json_t *src, const char *
         if (k == NULL)
                 return NULL;
         json_t *common = NULL;
-        struct scope top = {.value = r.msg, .path = r.msg_path};
+        struct scope top = {.value = r.msg};
         if (d->common != NULL && eval(&r, &top, d->common, &common) != R_OK)
                 return NULL;
         json_t *out = json_array();
@@ -392,7 +411,7 @@ json_t *dialect_outbound(const struct dialect *d, const json_t *env, struct cano
                 fail(&r, "/type", "dialect has no outbound mapping for %s", name);
                 return NULL;
         }
-        struct scope top = {.value = env, .path = ""};
+        struct scope top = {.value = env};
         json_t *body = NULL;
         if (eval(&r, &top, d->outbound[t], &body) != R_OK) {
                 json_decref(body);
