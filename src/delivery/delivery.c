@@ -405,6 +405,10 @@ void delivery_configure(struct delivery *d, const struct takt_config *cfg,
         d->dialects = dialects;
         if (apply_config(d, err, sizeof(err)) != 0)
                 log_error("delivery.configure_failed", "error=\"%s\"", err);
+        lanes_drop_unconfigured(d);
+        /* rows of destinations that are new (or changed) wait in PostgreSQL */
+        if (d->resumed)
+                rescan(d);
         dispatch_kick(d);
 }
 
@@ -454,9 +458,12 @@ static void on_grace(evutil_socket_t fd, short what, void *arg)
         struct delivery *d = arg;
         d->grace_over = true;
         log_warn("delivery.shutdown_grace_over", "in_flight=%zu", d->n_in_flight);
-        /* what is still in flight stays pending in PostgreSQL */
-        for (struct ddest *dst = d->dests; dst; dst = dst->next)
-                retire_http(d, dst);
+        /* what is still in flight stays pending in PostgreSQL; freeing the
+         * targets cancels their requests without callbacks */
+        for (struct ddest *dst = d->dests; dst; dst = dst->next) {
+                http_target_free(dst->http);
+                dst->http = NULL;
+        }
         if (d->kafka)
                 kafka_out_purge(d->kafka);
         delivery_maybe_finished(d);

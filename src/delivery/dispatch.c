@@ -100,7 +100,10 @@ static void finish_attempt(struct delivery *d, struct dmsg *m, const struct atte
                 json_object_set_new(detail, "error", json_string(r->error));
         step_add(d, m->row.correlation_id, "attempt", detail);
 
-        unsigned max_attempts = dst->cfg ? dst->cfg->retry.max_attempts : 1;
+        /* a destination removed by a reload keeps its message pending */
+        static const struct takt_retry removed = {.initial_ms = 500, .max_ms = 300000};
+        const struct takt_retry *retry = dst->cfg ? &dst->cfg->retry : &removed;
+        unsigned max_attempts = retry->max_attempts;
         if (r->result == ATTEMPT_DELIVERED) {
                 lane_remove_head(l);
                 if (d->metrics)
@@ -114,7 +117,7 @@ static void finish_attempt(struct delivery *d, struct dmsg *m, const struct atte
         } else if (r->result == ATTEMPT_RETRY &&
                    (max_attempts == 0 || (unsigned)attempts < max_attempts)) {
                 uint64_t delay =
-                    backoff_delay_ms(&dst->cfg->retry, attempts, next_random(d), r->retry_after_ms);
+                    backoff_delay_ms(retry, attempts, next_random(d), r->retry_after_ms);
                 m->row.attempts = attempts;
                 m->row.next_attempt_ms = now + (int64_t)delay;
                 log_debug("delivery.retry", "destination=%s id=%lld attempt=%d delay_ms=%llu",
@@ -141,6 +144,8 @@ static void finish_attempt(struct delivery *d, struct dmsg *m, const struct atte
 void dispatch_attempt_done(void *arg, const struct attempt_report *r)
 {
         struct delivery *d = arg;
+        if (d->grace_over)
+                return; /* past shutdown_grace: the row stays pending */
         struct dmsg *m = msg_find(d, r->id);
         if (m == NULL || !m->in_flight || m->lane == NULL)
                 return; /* cancelled or unknown: nothing to record */

@@ -160,6 +160,8 @@ void lane_update(struct delivery *d, struct lane *l);
 void lane_block(struct delivery *d, struct lane *l, int64_t id);
 void lane_remove_head(struct lane *l);
 void lanes_free_all(struct delivery *d);
+/* Forget the queued rows of destinations no longer configured. */
+void lanes_drop_unconfigured(struct delivery *d);
 
 /* ---- dispatch.c ---- */
 void dispatch_kick(struct delivery *d);

@@ -271,3 +271,24 @@ void lanes_free_all(struct delivery *d)
                         lane_free(d, l);
                 }
 }
+
+void lanes_drop_unconfigured(struct delivery *d)
+{
+        for (size_t b = 0; b < LANE_BUCKETS; b++)
+                for (struct lane *l = d->lanes[b], *next; l; l = next) {
+                        next = l->map_next;
+                        if (l->dest->cfg != NULL)
+                                continue;
+                        struct dmsg **pp = &l->head;
+                        if (l->in_flight && l->head)
+                                pp = &l->head->next;
+                        while (*pp) {
+                                struct dmsg *m = *pp;
+                                *pp = m->next;
+                                msg_forget(d, m);
+                        }
+                        l->tail = l->in_flight ? l->head : NULL;
+                        l->blocked_by = 0;
+                        lane_update(d, l);
+                }
+}

@@ -245,6 +245,18 @@ static void on_counts(void *arg, struct store_outbox_count *c, size_t n, const c
         }
         metric_family_reset(d->m.outbox);
         metric_family_reset(d->m.oldest);
+        /* every configured destination shows, at zero when nothing waits */
+        for (struct ddest *dst = d->dests; dst; dst = dst->next) {
+                if (dst->cfg == NULL)
+                        continue;
+                static const char *const states[] = {"pending", "failed"};
+                for (size_t i = 0; i < 2; i++) {
+                        const char *ls[] = {dst->name, states[i], NULL};
+                        metrics_set(d->m.outbox, ls, 0);
+                }
+                const char *l1[] = {dst->name, NULL};
+                metrics_set(d->m.oldest, l1, 0);
+        }
         for (size_t i = 0; i < n; i++) {
                 const char *ls[] = {c[i].destination, c[i].state, NULL};
                 metrics_set(d->m.outbox, ls, (double)c[i].count);

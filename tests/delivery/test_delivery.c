@@ -271,7 +271,6 @@ static int group_setup(void **state)
         if (PQstatus(f.pg) != CONNECTION_OK)
                 return -1;
         f.base = event_base_new();
-        f.metrics = metrics_new();
         *state = &f;
         return 0;
 }
@@ -279,13 +278,12 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
         struct fx *f = *state;
-        metrics_free(f->metrics);
         event_base_free(f->base);
         PQfinish(f->pg);
         return 0;
 }
 
-/* A store per test: its LISTEN registration cannot be withdrawn, so it must
+/* A store (and metrics registry) per test: its LISTEN registration cannot be withdrawn, so it must
  * not outlive the test's dispatcher. */
 static int setup(void **state)
 {
@@ -296,6 +294,7 @@ static int setup(void **state)
         f->up_at_ms = 0;
         memset(&f->cfg, 0, sizeof(f->cfg));
         f->ready = false;
+        f->metrics = metrics_new();
         f->store = store_new(f->base, f->conninfo, false, f->metrics);
         store_set_ready_cb(f->store, on_ready, f);
         store_start(f->store);
@@ -311,6 +310,8 @@ static int teardown(void **state)
         struct fx *f = *state;
         store_free(f->store);
         f->store = NULL;
+        metrics_free(f->metrics);
+        f->metrics = NULL;
         return 0;
 }
 
@@ -398,6 +399,14 @@ static void test_retry_then_delivered(void **state)
                          4);
         assert_int_equal(
             sql_long(f, "SELECT count(*) FROM trace WHERE step = 'delivered'", 0, NULL), 1);
+        size_t len;
+        char *text = metrics_render(f->metrics, &len);
+        assert_non_null(strstr(text, "takt_delivery_attempts_total{destination=\"mes\","
+                                     "result=\"retry\"} 3\n"));
+        assert_non_null(strstr(text, "takt_delivery_attempts_total{destination=\"mes\","
+                                     "result=\"delivered\"} 1\n"));
+        assert_non_null(strstr(text, "takt_end_to_end_seconds_count{destination=\"mes\"} 1\n"));
+        free(text);
         receiver_free(r);
 }
 
@@ -550,6 +559,78 @@ static void test_retry_after_honoured(void **state)
         assert_int_equal(receiver_count(r), 2);
         assert_true(receiver_get(r, 1)->at_ms - receiver_get(r, 0)->at_ms >= 950);
         stop(f);
+        receiver_free(r);
+}
+
+/* ---- a backlog larger than a page: paged in id order, each once ---- */
+
+static struct answer plan_ok(void *arg, const struct rreq *q, size_t n)
+{
+        return (struct answer){.status = 200};
+}
+
+static void test_backlog_paging(void **state)
+{
+        struct fx *f = *state;
+        struct receiver *r = receiver_new(f->base, plan_ok, f);
+        f->dest[0] = http_dest("mes", receiver_port(r));
+        f->dest[0].max_in_flight = 16;
+        PQclear(sql(f,
+                    "INSERT INTO outbox (destination, plant, work_order, lane, type, message_id,"
+                    " correlation_id, envelope) SELECT 'mes', 'DE01', 'WO-' || (g % 40),"
+                    " 'DE01/WO-' || (g % 40), 'work_order.released', 'm-' || g, 'c-' || g,"
+                    " jsonb_build_object('id', 'm-' || g, 'plant', 'DE01', 'work_order',"
+                    " 'WO-' || (g % 40)) FROM generate_series(1, 2500) g",
+                    0, NULL));
+        start(f, 1);
+        /* fresh rows while the backlog is being paged: ignored above the
+         * horizon, found by the pages */
+        for (int i = 0; i < 20; i++)
+                submit_one(f, "mes", "WO-NEW", i, NULL);
+        struct count_arg all = {"delivered", 2520};
+        assert_true(run_until(f, n_in_state, &all, 120000));
+        assert_int_equal(receiver_count(r), 2520);
+        stop(f);
+        receiver_free(r);
+}
+
+/* ---- shutdown: in-flight work finishes within the grace, the rest stays ---- */
+
+static struct answer plan_slow(void *arg, const struct rreq *q, size_t n)
+{
+        return (struct answer){.status = 200,
+                               .delay_ms = strcmp(q->work_order, "WO-SLOW") == 0 ? 3000 : 200};
+}
+
+static void test_shutdown_grace(void **state)
+{
+        struct fx *f = *state;
+        struct receiver *r = receiver_new(f->base, plan_slow, f);
+        f->dest[0] = http_dest("mes", receiver_port(r));
+        f->dest[0].timeout_ms = 10000;
+        start(f, 1);
+        int64_t quick, slow, later;
+        submit_one(f, "mes", "WO-QUICK", 1, &quick);
+        submit_one(f, "mes", "WO-SLOW", 1, &slow);
+        submit_one(f, "mes", "WO-QUICK", 2, &later);
+        run_for(f, 50); /* both lanes in flight */
+        assert_int_equal(receiver_count(r), 2);
+        f->cfg.delivery.shutdown_grace_ms = 1000;
+        int64_t t0 = test_mono_ms();
+        f->drained = false;
+        delivery_shutdown(f->d, on_drained, f);
+        assert_true(run_until(f, drained, NULL, 5000));
+        int64_t took = test_mono_ms() - t0;
+        assert_true(took >= 900 && took < 2500);
+        assert_true(state_is(f, quick, "delivered")); /* finished within the grace */
+        assert_true(state_is(f, slow, "pending"));    /* cut off: stays pending */
+        assert_true(state_is(f, later, "pending"));   /* never started */
+        assert_int_equal(receiver_count(r), 2);
+        delivery_free(f->d);
+        f->d = NULL;
+        free(f->dest[0].name);
+        free(f->dest[0].url);
+        memset(f->dest, 0, sizeof(f->dest));
         receiver_free(r);
 }
 
@@ -709,6 +790,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
             cmocka_unit_test_setup_teardown(test_breaker, setup, teardown),
             cmocka_unit_test_setup_teardown(test_retry_after_honoured, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_backlog_paging, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_shutdown_grace, setup, teardown),
             cmocka_unit_test_setup_teardown(test_kafka_broker_down_and_back, setup, teardown),
             cmocka_unit_test_setup_teardown(test_kafka_embedded, setup, teardown),
         };
