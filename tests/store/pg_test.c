@@ -156,7 +156,7 @@ void pgt_json_cb(void *arg, json_t *result, const char *error)
 {
         struct pgt_json *j = arg;
         j->done = true;
-        j->result = json_incref(result);
+        j->result = result; /* a new reference: ours now */
         snprintf(j->error, sizeof(j->error), "%s", error ? error : "");
 }
 

@@ -47,7 +47,7 @@ struct store *pgt_store_ready(struct event_base *base, const char *conninfo, boo
 /* Records one store_json_cb answer. */
 struct pgt_json {
         bool done;
-        json_t *result; /* owned reference */
+        json_t *result; /* owned reference (store.h: results are new references) */
         char error[512];
 };
 void pgt_json_cb(void *arg, json_t *result, const char *error);
