@@ -33,7 +33,11 @@ int store_schema_version_known(void);
 typedef void (*store_ready_cb)(void *arg, bool ready, const char *reason);
 
 /* auto_migrate: apply missing migrations once connected (migrate: auto).
- * metrics may be NULL. The store copies conninfo. */
+ * metrics may be NULL. The store copies conninfo. The connections start
+ * connecting at once (so the store_conn_* accessors of the store's own files
+ * are valid from here on); store_start() starts reporting readiness. Note:
+ * libpq resolves a host *name* synchronously in PQconnectStart; give a unix
+ * socket directory, an IP address or hostaddr= to keep the loop unblocked. */
 struct store *store_new(struct event_base *base, const char *conninfo, bool auto_migrate,
                         struct metrics *metrics);
 /* Called on every change of readiness (and once when first known). */
@@ -53,7 +57,7 @@ void store_free(struct store *s);
 int store_migrate_blocking(const char *conninfo, int *version, char *err, size_t errlen);
 
 struct store_replay_selector {
-        const char *message_id;  /* outbox id (decimal) */
+        const char *message_id; /* outbox id (decimal) */
         const char *destination;
         const char *plant;
         bool all_failed;
@@ -66,19 +70,19 @@ int store_replay_blocking(const char *conninfo, const struct store_replay_select
 /* ---- outbox rows, as the dispatcher sees them ---- */
 
 struct store_outbox_row {
-        int64_t id;             /* outbox id: the Idempotency-Key, commit order */
-        char *destination;      /* owned strings */
+        int64_t id;        /* outbox id: the Idempotency-Key, commit order */
+        char *destination; /* owned strings */
         char *plant;
-        char *work_order;       /* NULL for downtime */
-        char *lane;             /* "<plant>/<work_order or work_center>" */
+        char *work_order; /* NULL for downtime */
+        char *lane;       /* "<plant>/<work_order or work_center>" */
         char *type;
-        char *message_id;       /* the canonical envelope's id */
+        char *message_id; /* the canonical envelope's id */
         char *correlation_id;
-        json_t *envelope;       /* owned reference: the canonical envelope */
-        char *state;            /* pending | held | delivered | failed */
+        json_t *envelope; /* owned reference: the canonical envelope */
+        char *state;      /* pending | held | delivered | failed */
         int attempts;
         int64_t next_attempt_ms;
-        int64_t created_ms;     /* accepted (commit) time */
+        int64_t created_ms; /* accepted (commit) time */
 };
 void store_outbox_row_clear(struct store_outbox_row *row);
 
@@ -105,9 +109,9 @@ typedef void (*store_batch_committed_cb)(void *arg, struct store_batch *b, const
  * ... FOR UPDATE) and look up these inbox keys. Keys are copied. Returns NULL
  * when PostgreSQL is not ready (nothing started, cb not called). One batch at
  * a time runs on the ingest connection; a second begin waits in line. */
-struct store_batch *store_batch_begin(struct store *s, const struct store_wo_key *wos,
-                                      size_t n_wos, const struct store_inbox_key *inbox,
-                                      size_t n_inbox, store_batch_loaded_cb cb, void *arg);
+struct store_batch *store_batch_begin(struct store *s, const struct store_wo_key *wos, size_t n_wos,
+                                      const struct store_inbox_key *inbox, size_t n_inbox,
+                                      store_batch_loaded_cb cb, void *arg);
 
 /* Borrowed, valid until store_batch_free(); NULL when absent. */
 const json_t *store_batch_work_order(const struct store_batch *b, const char *plant,
@@ -131,9 +135,15 @@ void store_batch_put_trace(struct store_batch *b, const char *correlation_id, co
 /* held -> pending for every held message of this work order (in id order). */
 void store_batch_release_held(struct store_batch *b, const char *plant, const char *work_order);
 
+/* An error after COMMIT was sent can still mean committed (the connection
+ * died before the answer came): the caller answers 503, and the sender's
+ * retry is then answered from the inbox as a duplicate. A connection lost
+ * between the phases is reported as "connection lost before commit" and
+ * nothing is written. */
 void store_batch_commit(struct store_batch *b, store_batch_committed_cb cb, void *arg);
 /* After a successful commit: the outbox rows the batch wrote or released
- * (ids assigned), in id order, for the dispatcher. Borrowed. */
+ * (ids assigned), in id order, for the dispatcher; rows still held have
+ * state "held". Borrowed. */
 const struct store_outbox_row *store_batch_outbox_rows(const struct store_batch *b, size_t *n);
 void store_batch_free(struct store_batch *b);
 
@@ -142,20 +152,24 @@ void store_batch_free(struct store_batch *b);
 typedef void (*store_json_cb)(void *arg, json_t *result, const char *error);
 
 /* {"doc": <work-order document>, "deliveries": [{id, destination, type, state,
- * attempts, last_error}]}; result NULL (and error NULL) when unknown. */
+ * attempts, last_error}]} (every outbox row of the order, any state, in id
+ * order); result NULL (and error NULL) when unknown. */
 int store_work_order_get(struct store *s, const char *plant, const char *work_order,
                          store_json_cb cb, void *arg);
 /* {"messages": [{id, destination, plant, work_order, type, state, attempts,
- * last_error, created_at}]}, newest first, at most limit. */
+ * last_error, created_at}]}, newest first, at most limit (<= 0: 100; capped
+ * at 1000). NULL filters match everything. created_at: RFC 3339 UTC, ms. */
 int store_messages_list(struct store *s, const char *state, const char *destination,
                         const char *plant, int limit, store_json_cb cb, void *arg);
 /* {"correlation_id", "steps": [{step, at, detail}]} in time order; result
  * NULL when no step is known. */
 int store_trace_get(struct store *s, const char *correlation_id, store_json_cb cb, void *arg);
-/* failed -> pending for one message (and a "replayed" trace step);
- * {"id", "state"} or NULL when no failed message has that id. */
+/* failed -> pending for one message (attempts 0, due now), a "replayed"
+ * trace step and NOTIFY takt_outbox, in one transaction; {"id", "state"} or
+ * NULL when no failed message has that id. */
 int store_message_replay(struct store *s, int64_t id, store_json_cb cb, void *arg);
-/* Work orders with an unreported SLA deadline: [{"plant","work_order","doc"}]. */
+/* Work orders with an unreported SLA deadline (next_deadline_ms was > 0),
+ * due or not, earliest first: [{"plant", "work_order", "doc", "deadline_ms"}]. */
 int store_sla_pending(struct store *s, store_json_cb cb, void *arg);
 
 #endif

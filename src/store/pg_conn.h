@@ -47,7 +47,10 @@ const char *pg_conn_last_error(const struct pg_conn *c); /* "" when none */
 
 /* Queue a request. Returns 0, or -1 when the connection is not up (cb is not
  * called). When the connection drops with the request queued or in flight, cb
- * gets an error. */
+ * gets an error. cb is never called from inside pg_conn_submit; it may be
+ * NULL (fire and forget, e.g. ROLLBACK). Without an explicit BEGIN, the
+ * statements of one request run as one implicit transaction (pipeline mode
+ * commits at the sync, or rolls everything back on the first error). */
 int pg_conn_submit(struct pg_conn *c, const struct pg_stmt *stmts, size_t n, pg_done_cb cb,
                    void *arg);
 
