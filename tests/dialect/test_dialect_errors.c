@@ -142,6 +142,14 @@ static const struct bad_case cases[] = {
      "not a scalar"},
     {"legacy-mes", false, ENV("work_order.cancelled", "{}"), "/data/revision",
      "required field missing"},
+    {"legacy-mes", false,
+     ENV("work_order.released", "{\"revision\":1,\"material\":\"M\",\"quantity\":{\"value\":1,"
+                                "\"uom\":\"EA\"},\"planned_start\":\"tomorrow\",\"planned_end\":"
+                                "\"2026-12-01T00:00:00Z\",\"operations\":[]}"),
+     "/data/planned_start", "RFC 3339"},
+    {"legacy-mes", false,
+     ENV("work_order.changed", "{\"revision\":2,\"quantity\":{\"value\":1,\"uom\":\"TON\"}}"),
+     "/data/quantity/uom", "unknown value 'TON' (value map units_out)"},
     {"legacy-mes", false, ENV("operation.confirmed", "{}"), "/type", "no outbound mapping"},
 };
 
