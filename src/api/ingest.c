@@ -367,7 +367,7 @@ static int normalize(struct ingest *ing, struct ingest_req *req, const struct di
                         json_object_set_new(copy, "correlation_id", json_string(corr));
                 }
                 req->items = realloc(req->items, (req->n_items + 1) * sizeof(*req->items));
-                req->items[req->n_items++] = (struct ingest_item){copy, type};
+                req->items[req->n_items++] = (struct ingest_item){copy, type, NULL};
         }
         json_decref(envs);
         return status;
@@ -396,11 +396,6 @@ static void on_ingest(struct http_request *http, void *arg)
                 http_response_header(http, "WWW-Authenticate", "Bearer");
                 reject_msg(http, 401, "unauthorized",
                            auth == AUTH_MISSING ? "credentials required" : "bad credentials");
-                return;
-        }
-        const char *reason = NULL;
-        if (!store_is_ready(ing->store, &reason)) {
-                reject_msg(http, 503, "unavailable", reason ? reason : "database unavailable");
                 return;
         }
         json_error_t jerr;
@@ -451,6 +446,17 @@ static void on_ingest(struct http_request *http, void *arg)
                 if (status == 403)
                         json_object_set_new(answer, "status", json_string("forbidden"));
                 reject(http, status, answer);
+                ingest_req_free(req);
+                return;
+        }
+        /* Checked last: a sender learns about a bad message even while the
+         * database is away, and nothing is queued that cannot commit. */
+        const char *reason = NULL;
+        if (!store_is_ready(ing->store, &reason)) {
+                for (size_t i = 0; i < req->n_items; i++)
+                        ingest_count(ing, src->name, canon_type_name(req->items[i].type),
+                                     "unavailable");
+                reject_msg(http, 503, "unavailable", reason ? reason : "database unavailable");
                 ingest_req_free(req);
                 return;
         }

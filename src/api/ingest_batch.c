@@ -199,9 +199,7 @@ static void decide_http(struct decide_ctx *ctx, struct ingest_req *req)
                 /* Nothing of a failed request is stored; its items count as
                  * what failed them. */
                 for (size_t i = 0; i < req->n_items; i++)
-                        if (!req->items[i].result || strcmp(req->items[i].result, "invalid") &&
-                                                         strcmp(req->items[i].result, "conflict"))
-                                req->items[i].result = fail_status == 422 ? "invalid" : "conflict";
+                        req->items[i].result = fail_status == 422 ? "invalid" : "conflict";
         } else {
                 json_object_update(ctx->docs, overlay);
                 for (size_t i = 0; i < req->n_items; i++) {
