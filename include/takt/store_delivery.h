@@ -31,6 +31,7 @@ struct store_blocked_lane {
         char *destination; /* owned */
         char *lane;        /* owned */
         int64_t first_id;
+        bool held; /* the earliest is held (else failed) */
 };
 typedef void (*store_blocked_cb)(void *arg, struct store_blocked_lane *lanes, size_t n,
                                  const char *error);

@@ -231,7 +231,7 @@ static void on_blocked(void *arg, struct store_blocked_lane *lanes, size_t n, co
                 struct lane *l = lane_find(d, lanes[i].destination, lanes[i].lane, true);
                 if (l) {
                         l->blocked_by = 0;
-                        lane_block(d, l, lanes[i].first_id);
+                        lane_block(d, l, lanes[i].first_id, lanes[i].held);
                 }
         }
         store_blocked_lanes_free(lanes, n);
@@ -305,12 +305,15 @@ static void submit_one(struct delivery *d, const struct store_outbox_row *src)
         struct lane *l = lane_find(d, src->destination, lane_key, held);
         if (held) {
                 if (l)
-                        lane_block(d, l, src->id);
+                        lane_block(d, l, src->id, true);
                 return;
         }
         if (l && l->blocked_by != 0) {
-                /* a release or replay behind a blocked lane: let PostgreSQL say */
-                rescan(d);
+                /* behind a failure it waits for a replay (NOTIFY); a pending
+                 * row in a held lane is a release: let PostgreSQL say what
+                 * is open now */
+                if (l->held)
+                        rescan(d);
                 return;
         }
         if (!d->caught_up || !d->resumed) {

@@ -133,7 +133,7 @@ static void finish_attempt(struct delivery *d, struct dmsg *m, const struct atte
                                    (json_int_t)m->row.id, "attempts", attempts, "error", r->error));
                 int64_t id = m->row.id;
                 outcome_add(d, m, "failed", attempts, 0, err, 0, true);
-                lane_block(d, l, id);
+                lane_block(d, l, id, false);
         }
         free(err);
         if (d->shutting_down)

@@ -50,6 +50,7 @@ struct lane {
         struct dmsg *head, *tail;
         bool in_flight;
         int64_t blocked_by;  /* id of the failed/held message; 0 = open */
+        bool held;           /* blocked by a held message: a release opens it */
         struct event *timer; /* owned: retry wait of the head */
         bool ready;          /* linked in dest's ready list */
         struct lane *ready_next;
@@ -156,8 +157,9 @@ struct ddest *dest_find(struct delivery *d, const char *name);
 struct lane *lane_find(struct delivery *d, const char *dest, const char *lane, bool create);
 /* Re-evaluate a lane: ready list, retry timer, or free when idle. */
 void lane_update(struct delivery *d, struct lane *l);
-/* Block a lane behind message id: drop its queued (not in flight) rows. */
-void lane_block(struct delivery *d, struct lane *l, int64_t id);
+/* Block a lane behind message id (held or failed): drop its queued (not in
+ * flight) rows. */
+void lane_block(struct delivery *d, struct lane *l, int64_t id, bool held);
 void lane_remove_head(struct lane *l);
 void lanes_free_all(struct delivery *d);
 /* Forget the queued rows of destinations no longer configured. */

@@ -236,10 +236,12 @@ void lane_remove_head(struct lane *l)
         m->lane = NULL;
 }
 
-void lane_block(struct delivery *d, struct lane *l, int64_t id)
+void lane_block(struct delivery *d, struct lane *l, int64_t id, bool held)
 {
-        if (l->blocked_by == 0 || id < l->blocked_by)
+        if (l->blocked_by == 0 || id < l->blocked_by) {
                 l->blocked_by = id;
+                l->held = held;
+        }
         l->mark = d->generation;
         /* keep the message in flight (if any), drop every queued row behind */
         struct dmsg **pp = &l->head;

@@ -105,6 +105,7 @@ static void blocked_done(void *arg, PGresult *const *results, size_t n, const ch
                         lanes[i].destination = dup_value(results[0], i, 0);
                         lanes[i].lane = dup_value(results[0], i, 1);
                         lanes[i].first_id = strtoll(PQgetvalue(results[0], i, 2), NULL, 10);
+                        lanes[i].held = PQgetvalue(results[0], i, 3)[0] == 't';
                 }
         }
         r->blocked_cb(r->arg, lanes, (size_t)count, error);
@@ -113,8 +114,9 @@ static void blocked_done(void *arg, PGresult *const *results, size_t n, const ch
 
 int store_outbox_blocked_lanes(struct store *s, store_blocked_cb cb, void *arg)
 {
-        static const char sql[] = "SELECT destination, lane, min(id) FROM outbox"
-                                  " WHERE state IN ('failed', 'held') GROUP BY 1, 2";
+        static const char sql[] =
+            "SELECT destination, lane, min(id), (array_agg(state ORDER BY id))[1] = 'held'"
+            " FROM outbox WHERE state IN ('failed', 'held') GROUP BY 1, 2";
         struct pg_stmt st = {sql, 0, NULL};
         struct od_req *r = od_req_new(arg);
         if (r)
