@@ -14,6 +14,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <arpa/inet.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -211,6 +212,24 @@ static void on_done(struct evhttp_request *req, void *arg)
         t->done(t->arg, &r);
 }
 
+/* The name the certificate must carry: an IP address literal is checked
+ * against the IP SANs (and sends no SNI), a host name against the DNS
+ * names (and is sent as SNI). */
+static bool tls_expect_peer(SSL *ssl, const char *host)
+{
+        unsigned char addr[16];
+        char bare[64];
+        snprintf(bare, sizeof(bare), "%s", host);
+        size_t n = strlen(bare);
+        if (n > 1 && bare[0] == '[' && bare[n - 1] == ']') { /* [::1] */
+                memmove(bare, bare + 1, n - 2);
+                bare[n - 2] = '\0';
+        }
+        if (inet_pton(AF_INET, bare, addr) == 1 || inet_pton(AF_INET6, bare, addr) == 1)
+                return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), bare) == 1;
+        return SSL_set_tlsext_host_name(ssl, host) == 1 && SSL_set1_host(ssl, host) == 1;
+}
+
 static struct evhttp_connection *connect_slot(struct http_target *t, struct http_slot *s)
 {
         struct bufferevent *bev = NULL;
@@ -218,8 +237,10 @@ static struct evhttp_connection *connect_slot(struct http_target *t, struct http
                 SSL *ssl = SSL_new(t->ssl);
                 if (ssl == NULL)
                         return NULL;
-                SSL_set_tlsext_host_name(ssl, t->host);
-                SSL_set1_host(ssl, t->host);
+                if (!tls_expect_peer(ssl, t->host)) {
+                        SSL_free(ssl);
+                        return NULL;
+                }
                 bev =
                     bufferevent_openssl_socket_new(t->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
                                                    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);

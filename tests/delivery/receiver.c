@@ -9,7 +9,10 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
+#include <openssl/ssl.h>
 
 #include "receiver.h"
 
@@ -31,6 +34,7 @@ struct receiver {
         int concurrent, max_concurrent;
         struct delayed **delayed;
         size_t n_delayed;
+        SSL_CTX *ssl; /* TLS receivers only */
 };
 
 int64_t test_mono_ms(void)
@@ -82,6 +86,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         q->traceparent = hdr(req, "traceparent");
         q->authorization = hdr(req, "Authorization");
         q->content_type = hdr(req, "Content-Type");
+        q->signature = hdr(req, "X-Takt-Signature");
         struct evbuffer *in = evhttp_request_get_input_buffer(req);
         size_t len = evbuffer_get_length(in);
         q->body = malloc(len + 1);
@@ -132,6 +137,29 @@ struct receiver *receiver_new(struct event_base *base, receiver_plan plan, void 
         return r;
 }
 
+static struct bufferevent *tls_bev(struct event_base *base, void *arg)
+{
+        struct receiver *r = arg;
+        return bufferevent_openssl_socket_new(base, -1, SSL_new(r->ssl), BUFFEREVENT_SSL_ACCEPTING,
+                                              BEV_OPT_CLOSE_ON_FREE);
+}
+
+struct receiver *receiver_new_tls(struct event_base *base, receiver_plan plan, void *arg,
+                                  const char *cert_file, const char *key_file)
+{
+        struct receiver *r = receiver_new(base, plan, arg);
+        if (r == NULL)
+                return NULL;
+        r->ssl = SSL_CTX_new(TLS_server_method());
+        if (SSL_CTX_use_certificate_chain_file(r->ssl, cert_file) != 1 ||
+            SSL_CTX_use_PrivateKey_file(r->ssl, key_file, SSL_FILETYPE_PEM) != 1) {
+                receiver_free(r);
+                return NULL;
+        }
+        evhttp_set_bevcb(r->http, tls_bev, r);
+        return r;
+}
+
 int receiver_port(const struct receiver *r)
 {
         return r->port;
@@ -162,12 +190,15 @@ void receiver_free(struct receiver *r)
         }
         free(r->delayed);
         evhttp_free(r->http);
+        if (r->ssl)
+                SSL_CTX_free(r->ssl);
         for (size_t i = 0; i < r->n; i++) {
                 free(r->reqs[i].work_order);
                 free(r->reqs[i].type);
                 free(r->reqs[i].traceparent);
                 free(r->reqs[i].authorization);
                 free(r->reqs[i].content_type);
+                free(r->reqs[i].signature);
                 free(r->reqs[i].body);
         }
         free(r->reqs);

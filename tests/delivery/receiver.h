@@ -16,6 +16,7 @@ struct rreq {
         char *traceparent;   /* owned */
         char *authorization; /* owned, may be NULL */
         char *content_type;  /* owned */
+        char *signature;     /* X-Takt-Signature (owned), may be NULL */
         char *body;          /* owned */
         int64_t at_ms;       /* monotonic arrival time */
 };
@@ -31,6 +32,9 @@ struct receiver;
 typedef struct answer (*receiver_plan)(void *arg, const struct rreq *req, size_t n);
 
 struct receiver *receiver_new(struct event_base *base, receiver_plan plan, void *arg);
+/* The same over TLS with this certificate chain and key (PEM files). */
+struct receiver *receiver_new_tls(struct event_base *base, receiver_plan plan, void *arg,
+                                  const char *cert_file, const char *key_file);
 int receiver_port(const struct receiver *r);
 size_t receiver_count(const struct receiver *r);
 const struct rreq *receiver_get(const struct receiver *r, size_t i);

@@ -18,6 +18,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "../../src/delivery/policy.h"
 #include "receiver.h"
 #include "takt/delivery.h"
 #include "takt/metrics.h"
@@ -235,6 +236,7 @@ static void stop(struct fx *f)
                 free(f->dest[i].name);
                 free(f->dest[i].url);
                 free(f->dest[i].auth.token.value);
+                free(f->dest[i].auth.hmac_secret.value);
                 free(f->dest[i].topic);
         }
         memset(f->dest, 0, sizeof(f->dest));
@@ -316,6 +318,11 @@ static int teardown(void **state)
         metrics_free(f->metrics);
         f->metrics = NULL;
         return 0;
+}
+
+static struct answer plan_ok(void *arg, const struct rreq *q, size_t n)
+{
+        return (struct answer){.status = 200};
 }
 
 /* ---- ordering within a lane under concurrency ---- */
@@ -478,6 +485,84 @@ static void test_client_error_fails_lane_only(void **state)
         receiver_free(r);
 }
 
+/* ---- https with certificate and name verification, HMAC auth ---- */
+
+/* A self-signed certificate for IP 127.0.0.1 in a fresh folder (blocking,
+ * outside the loop). Returns the folder (caller frees) or NULL. */
+static char *make_cert(void)
+{
+        char tmpl[] = "/tmp/takt-tls.XXXXXX";
+        if (mkdtemp(tmpl) == NULL)
+                return NULL;
+        char cmd[512];
+        snprintf(cmd, sizeof(cmd),
+                 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+                 " -keyout %s/key.pem -out %s/cert.pem -days 2 -subj /CN=127.0.0.1"
+                 " -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1",
+                 tmpl, tmpl);
+        return system(cmd) == 0 ? strdup(tmpl) : NULL;
+}
+
+static void remove_cert(char *dir)
+{
+        char cmd[256];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+        free(dir);
+}
+
+static void test_https_verified_with_hmac(void **state)
+{
+        struct fx *f = *state;
+        char *dir = make_cert();
+        assert_non_null(dir);
+        char cert[256], key[256], url[128];
+        snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+        snprintf(key, sizeof(key), "%s/key.pem", dir);
+        struct receiver *good = receiver_new_tls(f->base, plan_ok, f, cert, key);
+        struct receiver *untrusted = receiver_new_tls(f->base, plan_ok, f, cert, key);
+        assert_non_null(good);
+        assert_non_null(untrusted);
+        f->dest[0] = http_dest("s4", 0);
+        snprintf(url, sizeof(url), "https://127.0.0.1:%d/odata", receiver_port(good));
+        free(f->dest[0].url);
+        f->dest[0].url = strdup(url);
+        f->dest[0].ca_file = cert;
+        f->dest[0].auth.hmac_secret.value = strdup("hmac-key");
+        f->dest[0].auth.hmac_secret.len = 8;
+        /* the same server, but its certificate is not trusted (default CAs) */
+        f->dest[1] = http_dest("mes", 0);
+        snprintf(url, sizeof(url), "https://127.0.0.1:%d/api", receiver_port(untrusted));
+        free(f->dest[1].url);
+        f->dest[1].url = strdup(url);
+        start(f, 2);
+        int64_t ok, refused;
+        submit_one(f, "s4", "WO-TLS", 1, &ok);
+        submit_one(f, "mes", "WO-TLS", 1, &refused);
+        struct id_state done[] = {{ok, "delivered"}, {0}};
+        assert_true(run_until(f, ids_in_state, done, 10000));
+        run_for(f, 300);
+        assert_int_equal(receiver_count(good), 1);
+        assert_int_equal(receiver_count(untrusted), 0); /* handshake refused */
+        assert_true(state_is(f, refused, "pending"));
+        char *att = row_field(f, refused, "attempts");
+        assert_true(atoi(att) >= 1);
+        free(att);
+
+        /* X-Takt-Signature: t=<unix>,v1=HMAC(secret, t + "." + body) */
+        const struct rreq *q = receiver_get(good, 0);
+        assert_non_null(q->signature);
+        long long t = atoll(q->signature + 2);
+        char want[128];
+        hmac_signature_format("hmac-key", 8, t, q->body, strlen(q->body), want, sizeof(want));
+        assert_string_equal(q->signature, want);
+        assert_null(q->authorization);
+        stop(f);
+        receiver_free(good);
+        receiver_free(untrusted);
+        remove_cert(dir);
+}
+
 /* ---- a destination that hangs: timeout, then retried ---- */
 
 static struct answer plan_hang_once(void *arg, const struct rreq *q, size_t n)
@@ -566,11 +651,6 @@ static void test_retry_after_honoured(void **state)
 }
 
 /* ---- a backlog larger than a page: paged in id order, each once ---- */
-
-static struct answer plan_ok(void *arg, const struct rreq *q, size_t n)
-{
-        return (struct answer){.status = 200};
-}
 
 static void test_backlog_paging(void **state)
 {
@@ -833,6 +913,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_order_within_lane, setup, teardown),
             cmocka_unit_test_setup_teardown(test_retry_then_delivered, setup, teardown),
             cmocka_unit_test_setup_teardown(test_client_error_fails_lane_only, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_https_verified_with_hmac, setup, teardown),
             cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
             cmocka_unit_test_setup_teardown(test_breaker, setup, teardown),
             cmocka_unit_test_setup_teardown(test_retry_after_honoured, setup, teardown),
