@@ -26,6 +26,8 @@
 #include "takt/sd_notify.h"
 #include "takt/store.h"
 
+#include "api/gauges.h"
+
 #define DEFAULT_CONFIG "/etc/takt/taktd.yaml"
 
 /* A loaded configuration and the dialects it names. Every generation stays
@@ -45,6 +47,7 @@ struct takt {
         struct delivery *delivery;
         struct ingest *ingest;
         struct admin *admin;
+        struct gauges *gauges;
         struct http_server *http;
         struct event *sig_term, *sig_int, *sig_hup, *watchdog, *drain_timer;
         bool stopping;
@@ -202,6 +205,7 @@ static int run_daemon(struct takt *t)
         ingest_set_delivery(t->ingest, t->delivery);
         delivery_set_delivered_cb(t->delivery, on_delivered, t);
         t->admin = admin_new(t->store, t->metrics, cfg);
+        t->gauges = gauges_new(t->base, t->store, t->metrics);
 
         struct http_server_opts opts = {
             .address = cfg->listen.address,
@@ -259,6 +263,7 @@ static void takt_free(struct takt *t)
                 delivery_free(t->delivery);
         if (t->admin)
                 admin_free(t->admin);
+        gauges_free(t->gauges);
         struct event *evs[] = {t->sig_term, t->sig_int, t->sig_hup, t->watchdog, t->drain_timer};
         for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
                 if (evs[i])

@@ -168,6 +168,9 @@ int store_trace_get(struct store *s, const char *correlation_id, store_json_cb c
  * trace step and NOTIFY takt_outbox, in one transaction; {"id", "state"} or
  * NULL when no failed message has that id. */
 int store_message_replay(struct store *s, int64_t id, store_json_cb cb, void *arg);
+/* For the gauges: {"work_orders": [{plant, state, count}], "parked": N}
+ * (parked events wait in orders that are not released yet: state "new"). */
+int store_work_order_stats(struct store *s, store_json_cb cb, void *arg);
 /* Work orders with an unreported SLA deadline (next_deadline_ms was > 0),
  * due or not, earliest first: [{"plant", "work_order", "doc", "deadline_ms"}]. */
 int store_sla_pending(struct store *s, store_json_cb cb, void *arg);

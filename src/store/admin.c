@@ -132,3 +132,16 @@ int store_sla_pending(struct store *s, store_json_cb cb, void *arg)
         struct pg_stmt stmt = {sla_sql, 0, NULL};
         return admin_submit(s, &stmt, 1, 0, cb, arg);
 }
+
+static const char work_order_stats_sql[] =
+    "SELECT jsonb_build_object('work_orders', coalesce((SELECT jsonb_agg(jsonb_build_object("
+    "'plant', plant, 'state', state, 'count', n)) FROM (SELECT plant, state, count(*) AS n"
+    " FROM work_orders GROUP BY plant, state) c), '[]'),"
+    " 'parked', (SELECT coalesce(sum(jsonb_array_length(doc->'parked')), 0)::bigint"
+    " FROM work_orders WHERE state = 'new'))";
+
+int store_work_order_stats(struct store *s, store_json_cb cb, void *arg)
+{
+        struct pg_stmt stmt = {work_order_stats_sql, 0, NULL};
+        return admin_submit(s, &stmt, 1, 0, cb, arg);
+}
