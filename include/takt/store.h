@@ -46,7 +46,10 @@ void store_start(struct store *s);
 /* Readiness now; *reason (static or owned by the store) says why not, e.g.
  * "postgres unreachable: ..." or "schema not migrated: run taktd --migrate". */
 bool store_is_ready(const struct store *s, const char **reason);
-/* Closes connections; pending callbacks are called with error "shutting down". */
+/* Closes connections; pending callbacks are called with error "shutting down".
+ * Not from inside a store callback. Batches still held by the caller stay
+ * valid to free (a commit then fails with "shutting down"); free them before
+ * the event base. */
 void store_free(struct store *s);
 
 /* ---- command line (blocking: never called from the loop) ---- */

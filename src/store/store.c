@@ -22,6 +22,9 @@
 
 #define STORE_RECHECK_MS 1000
 
+enum store_conn { CONN_INGEST, CONN_DELIVERY, CONN_ADMIN, CONN_LISTEN, STORE_CONNS };
+static const char *const conn_names[STORE_CONNS] = {"ingest", "delivery", "admin", "listen"};
+
 enum schema_state {
         SCHEMA_UNKNOWN, /* not read since the admin connection came up */
         SCHEMA_CHECKING,
@@ -35,8 +38,8 @@ struct store {
         bool auto_migrate;
         struct metrics *metrics; /* borrowed, may be NULL (not used yet) */
 
-        struct pg_conn *ingest, *delivery, *admin, *listen; /* owned */
-        struct batch_line *line;                            /* owned */
+        struct pg_conn *conns[STORE_CONNS]; /* owned, by enum store_conn */
+        struct batch_line *line;            /* owned */
         uint64_t ingest_epoch;
 
         enum schema_state schema;
@@ -55,21 +58,6 @@ static void store_check_schema(struct store *s);
 
 /* ---- readiness ---- */
 
-static const struct {
-        const char *name;
-        size_t offset;
-} store_conns[] = {
-    {"ingest", offsetof(struct store, ingest)},
-    {"delivery", offsetof(struct store, delivery)},
-    {"admin", offsetof(struct store, admin)},
-    {"listen", offsetof(struct store, listen)},
-};
-
-static struct pg_conn *conn_at(const struct store *s, size_t i)
-{
-        return *(struct pg_conn *const *)((const char *)s + store_conns[i].offset);
-}
-
 /* Why the store is not ready, into reason; true when it is. */
 static bool store_eval(const struct store *s, char *reason, size_t len)
 {
@@ -78,8 +66,8 @@ static bool store_eval(const struct store *s, char *reason, size_t len)
                 snprintf(reason, len, "starting");
                 return false;
         }
-        for (size_t i = 0; i < sizeof(store_conns) / sizeof(store_conns[0]); i++) {
-                const struct pg_conn *c = conn_at(s, i);
+        for (size_t i = 0; i < STORE_CONNS; i++) {
+                const struct pg_conn *c = s->conns[i];
                 if (!c) {
                         snprintf(reason, len, "postgres unreachable: connecting");
                         return false;
@@ -186,7 +174,7 @@ static void store_migrate_async(struct store *s, int from)
         for (size_t i = 0; i < plan.n; i++)
                 stmts[i + 3].sql = plan.stmts[i];
         log_info("store.migrating", "from=%d to=%d", from, store_schema_version_known());
-        if (pg_conn_submit(s->admin, stmts, n, migrate_done, s) == 0)
+        if (pg_conn_submit(s->conns[CONN_ADMIN], stmts, n, migrate_done, s) == 0)
                 s->schema = SCHEMA_MIGRATING;
         free(stmts);
         store_sql_list_clear(&plan);
@@ -221,11 +209,11 @@ static void schema_checked(void *arg, PGresult *const *results, size_t n, const 
 
 static void store_check_schema(struct store *s)
 {
-        if (s->shutting_down || !pg_conn_is_up(s->admin) || s->schema == SCHEMA_CHECKING ||
-            s->schema == SCHEMA_MIGRATING)
+        if (s->shutting_down || !pg_conn_is_up(s->conns[CONN_ADMIN]) ||
+            s->schema == SCHEMA_CHECKING || s->schema == SCHEMA_MIGRATING)
                 return;
         struct pg_stmt stmt = {STORE_SCHEMA_VERSION_SQL, 0, NULL};
-        if (pg_conn_submit(s->admin, &stmt, 1, schema_checked, s) == 0)
+        if (pg_conn_submit(s->conns[CONN_ADMIN], &stmt, 1, schema_checked, s) == 0)
                 s->schema = SCHEMA_CHECKING;
 }
 
@@ -241,9 +229,9 @@ static void recheck_cb(evutil_socket_t fd, short what, void *arg)
 static void conn_state(void *arg, struct pg_conn *c, bool up)
 {
         struct store *s = arg;
-        if (c == s->ingest && !up)
+        if (c == s->conns[CONN_INGEST] && !up)
                 s->ingest_epoch++;
-        if (c == s->admin) {
+        if (c == s->conns[CONN_ADMIN]) {
                 s->schema = SCHEMA_UNKNOWN;
                 s->schema_error[0] = '\0';
                 if (up)
@@ -270,10 +258,8 @@ struct store *store_new(struct event_base *base, const char *conninfo, bool auto
                 store_free(s);
                 return NULL;
         }
-        for (size_t i = 0; i < sizeof(store_conns) / sizeof(store_conns[0]); i++) {
-                struct pg_conn **slot = (struct pg_conn **)((char *)s + store_conns[i].offset);
-                *slot = pg_conn_new(base, s->conninfo, store_conns[i].name, conn_state, s);
-        }
+        for (size_t i = 0; i < STORE_CONNS; i++)
+                s->conns[i] = pg_conn_new(base, s->conninfo, conn_names[i], conn_state, s);
         snprintf(s->reason, sizeof(s->reason), "starting");
         return s;
 }
@@ -311,10 +297,9 @@ void store_free(struct store *s)
                 event_free(s->recheck);
         if (s->line)
                 batch_line_shutdown(s->line);
-        for (size_t i = 0; i < sizeof(store_conns) / sizeof(store_conns[0]); i++) {
-                struct pg_conn **slot = (struct pg_conn **)((char *)s + store_conns[i].offset);
-                struct pg_conn *c = *slot;
-                *slot = NULL;
+        for (size_t i = 0; i < STORE_CONNS; i++) {
+                struct pg_conn *c = s->conns[i];
+                s->conns[i] = NULL; /* callbacks run by the free see it gone */
                 pg_conn_free(c);
         }
         if (s->line)
@@ -325,22 +310,22 @@ void store_free(struct store *s)
 
 struct pg_conn *store_conn_ingest(struct store *s)
 {
-        return s->ingest;
+        return s->conns[CONN_INGEST];
 }
 
 struct pg_conn *store_conn_delivery(struct store *s)
 {
-        return s->delivery;
+        return s->conns[CONN_DELIVERY];
 }
 
 struct pg_conn *store_conn_admin(struct store *s)
 {
-        return s->admin;
+        return s->conns[CONN_ADMIN];
 }
 
 struct pg_conn *store_conn_listen(struct store *s)
 {
-        return s->listen;
+        return s->conns[CONN_LISTEN];
 }
 
 struct event_base *store_base(const struct store *s)
@@ -355,7 +340,8 @@ uint64_t store_ingest_epoch(const struct store *s)
 
 bool store_accepts_batches(const struct store *s)
 {
-        return s->ready && !s->shutting_down && s->ingest && pg_conn_is_up(s->ingest);
+        return s->ready && !s->shutting_down && s->conns[CONN_INGEST] &&
+               pg_conn_is_up(s->conns[CONN_INGEST]);
 }
 
 struct batch_line *store_batch_line(struct store *s)
