@@ -19,6 +19,7 @@
 #include <openssl/x509v3.h>
 
 #include "outputs.h"
+#include "takt/auth.h"
 
 #define BODY_EXCERPT 256
 
@@ -289,9 +290,10 @@ static void add_headers(struct http_target *t, struct evkeyvalq *h,
                 }
         }
         if (t->hmac) {
-                hmac_signature_format(t->hmac, t->hmac_len, (int64_t)time(NULL), body, len, buf,
-                                      sizeof(buf));
-                evhttp_add_header(h, "X-Takt-Signature", buf);
+                struct takt_secret secret = {.value = t->hmac, .len = t->hmac_len};
+                char sig[AUTH_SIGNATURE_MAX];
+                if (auth_sign(&secret, (int64_t)time(NULL), body, len, sig, sizeof(sig)) == 0)
+                        evhttp_add_header(h, "X-Takt-Signature", sig);
         }
 }
 

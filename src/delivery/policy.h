@@ -1,8 +1,7 @@
 /* policy.h — the pure decision helpers of the delivery engine: retry backoff
  * with full jitter, Retry-After parsing, classification of an HTTP answer,
- * the per-destination circuit breaker, W3C traceparent and the HMAC
- * signature header. No I/O, no allocation beyond what each function says;
- * unit-tested exhaustively in tests/delivery/test_policy.c. */
+ * the per-destination circuit breaker and the W3C traceparent. No I/O, no
+ * allocation; unit-tested in tests/delivery/test_policy.c. */
 #ifndef TAKT_DELIVERY_POLICY_H
 #define TAKT_DELIVERY_POLICY_H
 
@@ -69,13 +68,5 @@ const char *breaker_state_name(enum breaker_state s);
  * correlation id, parent-id from SHA-256 of correlation id + "/" + outbox
  * id, so every retry of a message carries the same header. buf >= 56. */
 void traceparent_format(const char *correlation_id, int64_t outbox_id, char *buf, size_t len);
-
-/* ---- HMAC signature towards a destination (contract §4 format) ---- */
-
-/* "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>"; buf >=
- * 96. Written here because the http module's auth.h does not offer a signer
- * yet. */
-void hmac_signature_format(const char *secret, size_t secret_len, int64_t unix_s, const char *body,
-                           size_t body_len, char *buf, size_t len);
 
 #endif

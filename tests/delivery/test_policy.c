@@ -1,6 +1,6 @@
 /* test_policy.c — the delivery engine's pure decisions: backoff ceilings and
  * full-jitter bounds, Retry-After forms, status classification, the circuit
- * breaker's state machine, traceparent and the HMAC signature header. */
+ * breaker's state machine and traceparent. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -182,17 +182,6 @@ static void test_traceparent(void **state)
         assert_memory_not_equal(a + 3, "00000000000000000000000000000000", 32);
 }
 
-static void test_hmac_signature(void **state)
-{
-        char sig[128];
-        /* HMAC-SHA256("key", "1700000000.{}") */
-        hmac_signature_format("key", 3, 1700000000, "{}", 2, sig, sizeof(sig));
-        assert_memory_equal(sig, "t=1700000000,v1=", 16);
-        assert_int_equal(strlen(sig), 16 + 64);
-        assert_string_equal(sig + 16,
-                            "9d713ed406bb7076d4123f0dc2c39d2df5c654ed4b0cd56b52c8b4c940bd63ae");
-}
-
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -203,7 +192,6 @@ int main(void)
             cmocka_unit_test(test_breaker_opens_and_probes),
             cmocka_unit_test(test_breaker_success_resets_count),
             cmocka_unit_test(test_traceparent),
-            cmocka_unit_test(test_hmac_signature),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
