@@ -433,6 +433,40 @@ static void test_connection_lost_between_phases(void **state)
         assert_int_equal(count(f, "outbox"), 1);
 }
 
+static void test_store_free_fails_what_is_pending(void **state)
+{
+        struct fixture *f = *state;
+        struct run held = {0}, loading = {0}, waiting = {0};
+        load(f, &held, "DE01", "1", NULL, NULL); /* loaded, kept across the free */
+        store_batch_free(held.b);
+        load(f, &held, "DE01", "2", NULL, NULL);
+        put_outbox(held.b, "mes", "m", "2", false);
+        struct pgt_json admin = {0};
+        assert_int_equal(store_trace_get(f->store, "c", pgt_json_cb, &admin), 0);
+        store_free(f->store);
+        f->store = NULL;
+        assert_true(admin.done);
+        assert_string_equal(admin.error, "shutting down");
+
+        /* The held batch outlives the store: commit fails, free works. */
+        commit(f, &held);
+        assert_string_equal(held.commit_error, "shutting down");
+        store_batch_free(held.b);
+        assert_int_equal(count(f, "outbox"), 0);
+
+        /* A fresh store: one batch loading, one waiting, then free. */
+        f->store = pgt_store_ready(f->base, f->conninfo, false);
+        begin(f, &loading, "DE01", "1", NULL, NULL);
+        begin(f, &waiting, "DE01", "1", NULL, NULL);
+        store_free(f->store);
+        f->store = NULL;
+        assert_true(loading.loaded && waiting.loaded);
+        assert_string_equal(waiting.load_error, "shutting down");
+        assert_string_equal(loading.load_error, "shutting down");
+        store_batch_free(loading.b);
+        store_batch_free(waiting.b);
+}
+
 int main(void)
 {
         if (pgt_require_server())
@@ -446,6 +480,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_batches_wait_in_line, setup, teardown),
             cmocka_unit_test_setup_teardown(test_freed_batches_release_the_line, setup, teardown),
             cmocka_unit_test_setup_teardown(test_connection_lost_between_phases, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_store_free_fails_what_is_pending, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
