@@ -441,18 +441,18 @@ void delivery_maybe_finished(struct delivery *d)
 {
         if (!d->shutting_down || d->drained_cb == NULL)
                 return;
+        /* within the grace: wait for deliveries and for every store request
+         * (so the outcomes are committed); past it: stop now */
         bool idle = d->n_in_flight == 0 || d->grace_over;
-        if (!idle || d->store_pending > 0)
+        if (!idle || (d->store_pending > 0 && !d->grace_over))
                 return;
-        if (d->n_outcomes > 0 || d->n_steps > 0) {
-                if (!store_delivery_conn_up(d->store) && d->grace_over) {
-                        finish(d); /* unwritten outcomes: the rows stay pending */
-                        return;
-                }
+        if ((d->n_outcomes > 0 || d->n_steps > 0) && !d->grace_over) {
                 if (!evtimer_pending(d->retry_ev, NULL))
                         outcomes_flush_soon(d);
                 return;
         }
+        /* past the grace, unwritten outcomes are dropped: those rows stay
+         * pending and are delivered again (at-least-once) */
         finish(d);
 }
 

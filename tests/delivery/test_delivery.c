@@ -230,16 +230,6 @@ static void stop(struct fx *f)
         f->drained = false;
         delivery_shutdown(f->d, on_drained, f);
         assert_true(run_until(f, drained, NULL, 5000));
-        delivery_free(f->d);
-        f->d = NULL;
-        for (size_t i = 0; i < 2; i++) {
-                free(f->dest[i].name);
-                free(f->dest[i].url);
-                free(f->dest[i].auth.token.value);
-                free(f->dest[i].auth.hmac_secret.value);
-                free(f->dest[i].topic);
-        }
-        memset(f->dest, 0, sizeof(f->dest));
 }
 
 /* ---- fixtures ---- */
@@ -289,7 +279,7 @@ static int group_teardown(void **state)
 }
 
 /* A store (and metrics registry) per test: the store's LISTEN registration
- * cannot be withdrawn, so it must not outlive the test's dispatcher. */
+ * cannot be withdrawn, so the store goes with the test's dispatcher. */
 static int setup(void **state)
 {
         struct fx *f = *state;
@@ -313,8 +303,20 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         struct fx *f = *state;
+        /* the daemon's order: the store first (its pending callbacks and
+         * LISTEN still reach the dispatcher), then the dispatcher */
         store_free(f->store);
         f->store = NULL;
+        delivery_free(f->d);
+        f->d = NULL;
+        for (size_t i = 0; i < 2; i++) {
+                free(f->dest[i].name);
+                free(f->dest[i].url);
+                free(f->dest[i].auth.token.value);
+                free(f->dest[i].auth.hmac_secret.value);
+                free(f->dest[i].topic);
+        }
+        memset(f->dest, 0, sizeof(f->dest));
         metrics_free(f->metrics);
         f->metrics = NULL;
         return 0;
@@ -753,11 +755,6 @@ static void test_shutdown_grace(void **state)
         assert_true(state_is(f, slow, "pending"));    /* cut off: stays pending */
         assert_true(state_is(f, later, "pending"));   /* never started */
         assert_int_equal(receiver_count(r), 2);
-        delivery_free(f->d);
-        f->d = NULL;
-        free(f->dest[0].name);
-        free(f->dest[0].url);
-        memset(f->dest, 0, sizeof(f->dest));
         receiver_free(r);
 }
 
