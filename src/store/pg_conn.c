@@ -473,7 +473,10 @@ static void pgc_busy_io(struct pg_conn *c, short what)
         }
         int done = collect_results(c, c->head);
         if (done < 0) {
-                pgc_fail(c, "unexpected end of pipeline results");
+                if (PQstatus(c->pg) == CONNECTION_BAD)
+                        pgc_fail_conn(c);
+                else
+                        pgc_fail(c, "unexpected end of pipeline results");
                 return;
         }
         if (done) {

@@ -467,6 +467,40 @@ static void test_store_free_fails_what_is_pending(void **state)
         store_batch_free(waiting.b);
 }
 
+static void test_large_batch(void **state)
+{
+        /* 1000 messages (the ingest maximum) with 2 KB each: several MB go
+         * through PQflush returning 1 (waiting for write), in one pipeline. */
+        struct fixture *f = *state;
+        enum { N = 1000 };
+        char *filler = malloc(2048);
+        memset(filler, 'x', 2047);
+        filler[2047] = '\0';
+        struct run r = {0};
+        load(f, &r, "DE01", "1", "s4", "m0");
+        for (int i = 0; i < N; i++) {
+                char id[16];
+                snprintf(id, sizeof(id), "m%d", i);
+                json_t *e = envelope(id, "operation.confirmed", "DE01", "1");
+                json_object_set_new(json_object_get(e, "data"), "filler", json_string(filler));
+                store_batch_put_inbox(r.b, "s4", id, "corr-1", 202, e, e);
+                store_batch_put_outbox(r.b, "s4", "DE01/1", e, false);
+                store_batch_put_trace(r.b, "corr-1", "received", 0, e);
+                json_decref(e);
+        }
+        free(filler);
+        commit(f, &r);
+        assert_string_equal(r.commit_error, "");
+        size_t n = 0;
+        const struct store_outbox_row *rows = store_batch_outbox_rows(r.b, &n);
+        assert_int_equal(n, N);
+        assert_string_equal(rows[N - 1].message_id, "m999");
+        store_batch_free(r.b);
+        static const char *const all[] = {"inbox", "outbox", "trace"};
+        for (size_t t = 0; t < 3; t++)
+                assert_int_equal(count(f, all[t]), N);
+}
+
 int main(void)
 {
         if (pgt_require_server())
@@ -481,6 +515,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_freed_batches_release_the_line, setup, teardown),
             cmocka_unit_test_setup_teardown(test_connection_lost_between_phases, setup, teardown),
             cmocka_unit_test_setup_teardown(test_store_free_fails_what_is_pending, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_large_batch, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
