@@ -163,6 +163,43 @@ static void test_trace_get(void **state)
         pgt_json_clear(&j);
 }
 
+static void test_work_order_stats(void **state)
+{
+        struct fixture *f = *state;
+        PQclear(pgt_exec(f->conninfo,
+                         "INSERT INTO work_orders (plant, work_order, state, revision, doc) VALUES"
+                         " ('DE01', '8', 'new', 0, '{\"parked\": [{}, {}]}'),"
+                         " ('DE01', '9', 'new', 0, '{\"parked\": [{}]}')"));
+        struct pgt_json j = {0};
+        wait_json(f, store_work_order_stats(f->store, pgt_json_cb, &j), &j);
+        assert_int_equal(json_integer_value(json_object_get(j.result, "parked")), 3);
+        static const struct {
+                const char *plant, *state;
+                int count;
+        } want[] = {{"DE01", "released", 1},
+                    {"DE01", "completed", 1},
+                    {"DE01", "new", 2},
+                    {"PL02", "completed", 1}};
+        json_t *rows = json_object_get(j.result, "work_orders");
+        assert_int_equal(json_array_size(rows), 4);
+        for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+                bool found = false;
+                size_t i;
+                json_t *row;
+                json_array_foreach(rows, i, row)
+                {
+                        found |= strcmp(json_string_value(json_object_get(row, "plant")),
+                                        want[w].plant) == 0 &&
+                                 strcmp(json_string_value(json_object_get(row, "state")),
+                                        want[w].state) == 0 &&
+                                 json_integer_value(json_object_get(row, "count")) == want[w].count;
+                }
+                if (!found)
+                        fail_msg("no row %s/%s = %d", want[w].plant, want[w].state, want[w].count);
+        }
+        pgt_json_clear(&j);
+}
+
 static void on_notify(void *arg, const char *channel, const char *payload)
 {
         ((struct fixture *)arg)->notifies++;
@@ -282,6 +319,7 @@ static void test_admin_down(void **state)
         assert_int_equal(store_trace_get(s, "c", pgt_json_cb, &j), -1);
         assert_int_equal(store_message_replay(s, 1, pgt_json_cb, &j), -1);
         assert_int_equal(store_sla_pending(s, pgt_json_cb, &j), -1);
+        assert_int_equal(store_work_order_stats(s, pgt_json_cb, &j), -1);
         assert_false(j.done);
         store_free(s);
         event_base_free(base);
@@ -297,6 +335,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_trace_get, setup, teardown),
             cmocka_unit_test_setup_teardown(test_message_replay, setup, teardown),
             cmocka_unit_test_setup_teardown(test_sla_pending, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_work_order_stats, setup, teardown),
             cmocka_unit_test_setup_teardown(test_replay_blocking, setup, teardown),
             cmocka_unit_test(test_admin_down),
         };
