@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <libpq-fe.h>
@@ -19,6 +20,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "receiver.h"
+#include "takt/dialect.h"
 #include "takt/auth.h"
 #include "takt/delivery.h"
 #include "takt/metrics.h"
@@ -305,7 +307,8 @@ static int teardown(void **state)
         struct fx *f = *state;
         /* the daemon's order: the store first (its pending callbacks and
          * LISTEN still reach the dispatcher), then the dispatcher */
-        store_free(f->store);
+        if (f->store)
+                store_free(f->store);
         f->store = NULL;
         delivery_free(f->d);
         f->d = NULL;
@@ -564,6 +567,67 @@ static void test_https_verified_with_hmac(void **state)
         receiver_free(good);
         receiver_free(untrusted);
         remove_cert(dir);
+}
+
+/* ---- the destination's dialect at send time; a mapping error fails ---- */
+
+static void test_dialect_mapping(void **state)
+{
+        struct fx *f = *state;
+        char dir[] = "/tmp/takt-dialect.XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        char path[128];
+        snprintf(path, sizeof(path), "%s/tiny-mes.yaml", dir);
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        fputs("value_maps:\n"
+              "  seqs: {\"1\": one}\n"
+              "outbound:\n"
+              "  work_order.released:\n"
+              "    Order: /work_order\n"
+              "    Seq: {from: /data/seq, map: seqs}\n",
+              fp);
+        fclose(fp);
+        struct receiver *r = receiver_new(f->base, plan_ok, f);
+        f->dest[0] = http_dest("mes", receiver_port(r));
+        f->dest[0].dialect = "tiny-mes";
+        f->cfg.dialects_dir = dir;
+        f->cfg.destinations = f->dest;
+        f->cfg.n_destinations = 1;
+        char err[256] = "";
+        struct dialect_set *set = dialect_set_load(&f->cfg, err, sizeof(err));
+        if (set == NULL)
+                fail_msg("dialect_set_load: %s", err);
+        f->cfg.kafka.topic_prefix = "takt.";
+        f->cfg.delivery.shutdown_grace_ms = 2000;
+        f->d = delivery_new(f->base, f->store, f->metrics, &f->cfg, set, err, sizeof(err));
+        assert_non_null(f->d);
+        delivery_resume(f->d);
+        int64_t bad, good;
+        submit_one(f, "mes", "WO-MAP", 2, &bad); /* seq 2 has no entry in the map */
+        submit_one(f, "mes", "WO-MAP2", 1, &good);
+        struct id_state want[] = {{bad, "failed"}, {good, "delivered"}, {0}};
+        assert_true(run_until(f, ids_in_state, want, 10000));
+        assert_int_equal(receiver_count(r), 1);
+        json_t *body = json_loads(receiver_get(r, 0)->body, 0, NULL);
+        assert_non_null(body);
+        assert_string_equal(json_string_value(json_object_get(body, "Order")), "WO-MAP2");
+        assert_string_equal(json_string_value(json_object_get(body, "Seq")), "one");
+        json_decref(body);
+        char *e = row_field(f, bad, "last_error");
+        assert_non_null(e);
+        assert_non_null(strstr(e, "mapping"));
+        free(e);
+        stop(f);
+        store_free(f->store); /* before the dispatcher, then the dialects */
+        f->store = NULL;
+        delivery_free(f->d);
+        f->d = NULL;
+        dialect_set_free(set);
+        f->dest[0].dialect = NULL;
+        unlink(path);
+        rmdir(dir);
+        receiver_free(r);
 }
 
 /* ---- a destination that hangs: timeout, then retried ---- */
@@ -912,6 +976,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_retry_then_delivered, setup, teardown),
             cmocka_unit_test_setup_teardown(test_client_error_fails_lane_only, setup, teardown),
             cmocka_unit_test_setup_teardown(test_https_verified_with_hmac, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_dialect_mapping, setup, teardown),
             cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
             cmocka_unit_test_setup_teardown(test_breaker, setup, teardown),
             cmocka_unit_test_setup_teardown(test_retry_after_honoured, setup, teardown),
