@@ -20,7 +20,8 @@
 #include "store_internal.h"
 #include "takt/log.h"
 
-#define STORE_RECHECK_MS 1000
+#define STORE_RECHECK_MS          1000
+#define STORE_MIGRATE_RETRY_TICKS 30 /* after a failed migrate: auto, rechecks before the next */
 
 enum store_conn { CONN_INGEST, CONN_DELIVERY, CONN_ADMIN, CONN_LISTEN, STORE_CONNS };
 static const char *const conn_names[STORE_CONNS] = {"ingest", "delivery", "admin", "listen"};
@@ -45,6 +46,7 @@ struct store {
         enum schema_state schema;
         int schema_version;
         char schema_error[300]; /* why the last check or migration failed, "" if none */
+        int migrate_hold;       /* rechecks to wait before migrating again after a failure */
         struct event *recheck;  /* owned: the once-a-second re-check */
 
         store_ready_cb ready_cb;
@@ -139,7 +141,9 @@ static void migrate_done(void *arg, PGresult *const *results, size_t n, const ch
         if (error) {
                 char logged[512];
                 store_log_safe(logged, sizeof(logged), error);
-                log_error("store.migrate_failed", "error=\"%s\"", logged);
+                log_error("store.migrate_failed", "error=\"%s\" retry_s=%d", logged,
+                          STORE_MIGRATE_RETRY_TICKS * STORE_RECHECK_MS / 1000);
+                s->migrate_hold = STORE_MIGRATE_RETRY_TICKS;
                 schema_failed(s, "migration failed", error);
                 return;
         }
@@ -196,12 +200,17 @@ static void schema_checked(void *arg, PGresult *const *results, size_t n, const 
         } else {
                 version = atoi(PQgetvalue(results[0], 0, 0));
         }
-        s->schema_error[0] = '\0';
         if (version < store_schema_version_known() && s->auto_migrate) {
+                if (s->migrate_hold > 0) { /* keep saying why it failed */
+                        s->schema = SCHEMA_UNKNOWN;
+                        return;
+                }
+                s->schema_error[0] = '\0';
                 store_migrate_async(s, version);
                 if (s->schema == SCHEMA_MIGRATING)
                         return;
         }
+        s->schema_error[0] = '\0';
         s->schema = SCHEMA_KNOWN;
         s->schema_version = version;
         store_update(s);
@@ -220,6 +229,8 @@ static void store_check_schema(struct store *s)
 static void recheck_cb(evutil_socket_t fd, short what, void *arg)
 {
         struct store *s = arg;
+        if (s->migrate_hold > 0)
+                s->migrate_hold--;
         if (!s->ready)
                 store_check_schema(s);
 }

@@ -171,6 +171,34 @@ static void test_auto_migrate(void **state)
         free(ci);
 }
 
+static void test_auto_migrate_failure_is_the_reason(void **state)
+{
+        char *ci = pgt_fresh_db();
+        PQclear(pgt_exec(ci, "CREATE TABLE inbox (x int)")); /* in the migration's way */
+        struct event_base *base = event_base_new();
+        struct store *s = store_new(base, ci, true, NULL);
+        struct readiness r = {0};
+        store_set_ready_cb(s, on_ready, &r);
+        store_start(s);
+        for (int i = 0; i < 100 && !strstr(r.reason, "migration failed"); i++)
+                pgt_run_for(base, 50);
+        assert_string_equal(r.reason, "migration failed: relation \"inbox\" already exists");
+        /* It stays the reason (no retry storm, no flip to "not migrated"). */
+        int calls = r.calls;
+        pgt_run_for(base, 2500);
+        assert_int_equal(r.calls, calls);
+        assert_int_equal(pgt_long(ci, "SELECT count(*) FROM pg_tables WHERE tablename = 'outbox'"),
+                         0); /* the failed migration left nothing behind */
+
+        /* An operator fixes it and migrates by hand: ready. */
+        PQclear(pgt_exec(ci, "DROP TABLE inbox"));
+        pgt_migrate(ci);
+        assert_true(pgt_run_until(base, &r.ready, 5000));
+        store_free(s);
+        event_base_free(base);
+        free(ci);
+}
+
 int main(void)
 {
         if (pgt_require_server())
@@ -182,6 +210,7 @@ int main(void)
             cmocka_unit_test(test_unreachable_reason),
             cmocka_unit_test(test_manual_becomes_ready_after_migrate),
             cmocka_unit_test(test_auto_migrate),
+            cmocka_unit_test(test_auto_migrate_failure_is_the_reason),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
