@@ -18,7 +18,7 @@ BUILD=build-release
 VAR=$ROOT/var
 PGDATA=$VAR/pg
 SOCKDIR=$VAR/run
-CONFIG=$ROOT/conf/taktd.yaml
+CONFIG=${TAKT_CONFIG:-$ROOT/conf/taktd.yaml} # another file: TAKT_CONFIG=/path bash scripts/run.sh
 DEMO_ENV=$ROOT/conf/demo.env
 
 say() { echo "run.sh: $*"; }
