@@ -22,7 +22,7 @@ struct kafka_out {
         rd_kafka_t *rk;                /* owned producer */
         rd_kafka_queue_t *mainq;       /* owned ref, destroyed before rk */
         rd_kafka_t *mock_rk;           /* owned, embedded only */
-        rd_kafka_mock_cluster_t *mock; /* owned, embedded only */
+        rd_kafka_mock_cluster_t *mock; /* owned by mock_rk, embedded only */
         char *bootstrap;               /* owned, embedded only */
         int wake[2];
         struct event *wake_ev, *tick_ev; /* owned */
@@ -87,12 +87,17 @@ static int start_mock(struct kafka_out *k, char *err, size_t errlen)
         /* the mock's host client only logs its own errors (to stderr) */
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         set(conf, "log_level", "3", err, errlen);
+        /* The host client owns its cluster (test.mock.num.brokers): destroying
+         * the client destroys the cluster in the order librdkafka expects.
+         * An explicit rd_kafka_mock_cluster_destroy() reads freed memory in
+         * librdkafka 2.0.2 (valgrind). */
+        set(conf, "test.mock.num.brokers", "1", err, errlen);
         k->mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
         if (k->mock_rk == NULL) {
                 rd_kafka_conf_destroy(conf);
                 return -1;
         }
-        k->mock = rd_kafka_mock_cluster_new(k->mock_rk, 1);
+        k->mock = rd_kafka_handle_mock_cluster(k->mock_rk);
         if (k->mock == NULL) {
                 snprintf(err, errlen, "cannot start the embedded Kafka mock cluster");
                 return -1;
@@ -220,8 +225,6 @@ void kafka_out_free(struct kafka_out *k)
         }
         if (k->rk)
                 rd_kafka_destroy(k->rk);
-        if (k->mock)
-                rd_kafka_mock_cluster_destroy(k->mock);
         if (k->mock_rk)
                 rd_kafka_destroy(k->mock_rk);
         for (int i = 0; i < 2; i++)
