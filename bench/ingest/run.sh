@@ -200,7 +200,8 @@ EOF
         done
         stop_pid "$taktd_pid"
         stop_pid "$sink_pid"
-        grep -E 'level=(warn|error)' "$WORK/taktd.log" | tail -n 5 || true
+        echo "bench: taktd's last warnings and errors:"
+        grep -E 'level=(warn|error)' "$WORK/taktd.log" | grep -v 'event=store.not_ready' | tail -n 5 || true
 else
         ROWS+=("taktd|-|not built|-|-|$TAKTD missing")
 fi
