@@ -27,7 +27,21 @@ endif()
 install(FILES ${TAKT_DEB_DIR}/taktd.8.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 install(FILES ${PROJECT_SOURCE_DIR}/docs/operations.md ${PROJECT_SOURCE_DIR}/docs/configuration.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
-install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME copyright)
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/debian-scripts/copyright
+        DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# Debian policy: a changelog.Debian.gz per package; this one says where the
+# package comes from (the tree's history is in git). SOURCE_DATE_EPOCH, when
+# set, makes it reproducible.
+string(TIMESTAMP takt_deb_date "%a, %d %b %Y %H:%M:%S +0000" UTC)
+file(WRITE ${TAKT_DEB_DIR}/changelog.Debian
+     "takt (${PROJECT_VERSION}-1) unstable; urgency=medium\n\n"
+     "  * Built from the takt source tree with CPack (packaging/cpack.cmake).\n\n"
+     " -- takt maintainers <maintainers@takt.example.org>  ${takt_deb_date}\n")
+execute_process(COMMAND gzip -9nf ${TAKT_DEB_DIR}/changelog.Debian RESULT_VARIABLE gz_rc)
+if(NOT gz_rc EQUAL 0)
+  message(FATAL_ERROR "gzip of changelog.Debian failed")
+endif()
+install(FILES ${TAKT_DEB_DIR}/changelog.Debian.gz DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/grafana/takt.json
               ${PROJECT_SOURCE_DIR}/packaging/prometheus/takt-alerts.yml
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
@@ -58,7 +72,7 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME takt)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_VENDOR "takt")
-set(CPACK_PACKAGE_CONTACT "takt maintainers <takt-maintainers@localhost>")
+set(CPACK_PACKAGE_CONTACT "takt maintainers <maintainers@takt.example.org>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "ERP/MES integration broker daemon")
 set(CPACK_PACKAGE_DESCRIPTION
     "takt keeps ERP and MES systems in step: it ingests production orders and\n"
@@ -72,9 +86,10 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://localhost/takt")
+set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://takt.example.org/")
 # Library dependencies come from dpkg-shlibdeps (libevent, libpq, librdkafka,
-# jansson, libyaml, OpenSSL); adduser for the postinst.
+# jansson, libyaml, OpenSSL); adduser for the postinst (init-system-helpers,
+# for deb-systemd-helper and deb-systemd-invoke, is essential).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "postgresql (>= 14)")

@@ -27,7 +27,8 @@ stubs=$(mktemp -d)
 trap 'rm -rf "$stubs"' EXIT
 log=$stubs/calls.log
 # getent answers "not found", so the scripts must create user and group.
-for cmd in getent addgroup adduser chown chmod systemctl deb-systemd-helper rm rmdir; do
+for cmd in getent addgroup adduser chown chmod systemctl deb-systemd-helper deb-systemd-invoke rm \
+        rmdir; do
         printf '#!/bin/sh\necho "%s $*" >>"%s"\n[ "%s" = getent ] && exit 2\nexit 0\n' \
                 "$cmd" "$log" "$cmd" >"$stubs/$cmd"
         chmod +x "$stubs/$cmd"
@@ -41,19 +42,19 @@ run postinst configure "" || fail "postinst configure failed"
 grep -q '^addgroup --system takt' "$log" || fail "postinst creates no group takt: $(cat "$log")"
 grep -q '^adduser --system .*takt$' "$log" || fail "postinst creates no user takt: $(cat "$log")"
 grep -q 'nologin' "$log" || fail "user takt gets a login shell"
-if grep -Eq '^systemctl .*(enable|start|restart)' "$log"; then
-        fail "postinst enables or starts taktd on first install: $(grep systemctl "$log")"
+if grep -Eq '^(systemctl|deb-systemd-helper|deb-systemd-invoke) .*(enable|start|restart)' "$log"; then
+        fail "postinst enables or starts taktd on first install: $(cat "$log")"
 fi
 grep -q '^chmod 0640 /etc/takt/taktd.yaml' "$log" || fail "taktd.yaml not made 0640"
 
 run postinst configure 0.0.9 || fail "postinst configure (upgrade) failed"
-if grep -Eq '^(chown|chmod|systemctl enable)' "$log"; then
+if grep -Eq '^(chown|chmod|systemctl enable|deb-systemd-helper enable)' "$log"; then
         fail "an upgrade changes modes or enables the unit: $(cat "$log")"
 fi
 
 if [[ -d /run/systemd/system ]]; then
         run prerm remove || fail "prerm remove failed"
-        grep -q '^systemctl stop taktd.service' "$log" || fail "prerm does not stop taktd"
+        grep -q '^deb-systemd-invoke stop taktd.service' "$log" || fail "prerm does not stop taktd"
 fi
 run postrm purge || fail "postrm purge failed"
 
