@@ -113,6 +113,9 @@ static void on_metrics(void *arg, int status, const char *body, size_t len)
                 v = 0; /* no breach series yet */
         if (r->at_start) {
                 s->sla_at_start = v;
+                if (status == 0)
+                        sim_say(s, "taktd does not answer at http://%s:%d yet: retrying",
+                                s->opts.taktd_host, s->opts.taktd_port);
         } else if (v >= 0) {
                 s->stats.sla_breaches = v - (s->sla_at_start > 0 ? s->sla_at_start : 0);
         }

@@ -84,15 +84,16 @@ int sim_erp_on_posting(struct sim *s, const char *type, const char *key, const j
         if (p.kind == SIM_POST_OTHER)
                 return 200;
         int plant = sim_plant_by_code(s, p.plant);
-        if (plant < 0) {
-                sim_say(s, "ERP got a posting for unknown plant '%s' (%s)", p.plant, key);
+        struct sim_order *o = sim_order_get(s, p.work_order, false);
+        if (plant < 0 || o == NULL) {
+                /* e.g. an earlier run's order, delivered late from takt's outbox */
+                if (s->stats.foreign++ == 0)
+                        sim_say(s, "ERP got a %s for %s/%s, not an order of this run: not counted",
+                                type, p.plant, p.work_order);
                 return 200;
         }
         sim_totals_add(&s->stats.erp[plant], &p);
-        if (p.kind == SIM_POST_COMPLETE) {
-                struct sim_order *o = sim_order_get(s, p.work_order, false);
-                if (o != NULL)
-                        o->closed = true;
-        }
+        if (p.kind == SIM_POST_COMPLETE)
+                o->closed = true;
         return 200;
 }

@@ -60,6 +60,7 @@ void sim_stats_refresh(struct sim *s)
         struct sim_stats *st = &s->stats;
         st->elapsed_s = (double)(sim_now_ms() - s->start_ms) / 1000.0;
         st->closed = st->open = 0;
+        st->releases_unanswered = s->releases_pending;
         st->open_sample[0] = '\0';
         for (size_t i = 0; i < s->norders; i++) {
                 const struct sim_order *o = s->orders[i];
@@ -240,7 +241,6 @@ static bool setup(struct sim *s)
         s->order_index = json_object();
         s->seen_keys = json_object();
         s->faulted = json_object();
-        s->replaying = json_object();
         s->stats.sla_breaches = -1;
         s->sla_at_start = -1;
         return ok;
@@ -265,7 +265,6 @@ static void teardown(struct sim *s)
         json_decref(s->order_index);
         json_decref(s->seen_keys);
         json_decref(s->faulted);
-        json_decref(s->replaying);
         if (s->base)
                 event_base_free(s->base);
 }

@@ -9,7 +9,8 @@
 
 bool sim_stats_ok(const struct sim_stats *s)
 {
-        if (s->open != 0)
+        if (s->released == 0 || s->open != 0 || s->releases_unanswered != 0 ||
+            s->release_rejected != 0 || s->mes_rejected != 0)
                 return false;
         for (int i = 0; i < s->nplants; i++) {
                 if (!sim_totals_equal(&s->mes[i], &s->erp[i]))
@@ -37,7 +38,7 @@ json_t *sim_report_json(const struct sim_stats *s)
                                               sim_totals_equal(&s->mes[i], &s->erp[i])));
         return json_pack(
             "{s:f,s:I,s:I,s:I,s:I,s:s,s:{s:I,s:I,s:I},s:{s:I,s:I},s:{s:I,s:I,s:I},s:I,s:o,s:o,"
-            "s:b}",
+            "s:b,s:I,s:I}",
             "elapsed_seconds", s->elapsed_s, "released", (json_int_t)s->released,
             "release_rejected", (json_int_t)s->release_rejected, "closed", (json_int_t)s->closed,
             "open", (json_int_t)s->open, "open_sample", s->open_sample, "mes_messages", "sent",
@@ -47,7 +48,8 @@ json_t *sim_report_json(const struct sim_stats *s)
             "timeout", (json_int_t)s->fault_timeout, "400", (json_int_t)s->fault_400, "replayed",
             (json_int_t)s->replayed, "sla_breaches",
             s->sla_breaches < 0 ? json_null() : json_real(s->sla_breaches), "plants", plants, "ok",
-            sim_stats_ok(s));
+            sim_stats_ok(s), "foreign_postings", (json_int_t)s->foreign, "releases_unanswered",
+            (json_int_t)s->releases_unanswered);
 }
 
 static void totals_row(FILE *f, const char *name, double mes, double erp)
@@ -68,6 +70,13 @@ void sim_report_print(FILE *f, const struct sim_stats *s)
                 s->mes_accepted, s->mes_rejected);
         fprintf(f, "  deliveries received    %ld (%ld duplicates by Idempotency-Key)\n",
                 s->deliveries, s->duplicates);
+        if (s->foreign > 0)
+                fprintf(f,
+                        "  not counted            %ld ERP postings for orders of an earlier run\n",
+                        s->foreign);
+        if (s->releases_unanswered > 0)
+                fprintf(f, "  releases unanswered    %ld (taktd unreachable?)\n",
+                        s->releases_unanswered);
         fprintf(f, "  faults injected        %ld 5xx, %ld timeouts, %ld 400 rejections\n",
                 s->fault_5xx, s->fault_timeout, s->fault_400);
         fprintf(f, "  failed messages replayed %ld\n", s->replayed);
@@ -88,7 +97,8 @@ void sim_report_print(FILE *f, const struct sim_stats *s)
         }
         fprintf(f, "  result: %s\n",
                 sim_stats_ok(s) ? "OK (ERP totals = MES totals, nothing open)"
-                                : "NOT OK (totals differ or orders still open)");
+                                : "NOT OK (nothing released, refusals, totals differ or orders "
+                                  "still open)");
 }
 
 void sim_progress_format(char *buf, size_t len, const struct sim_stats *s, const char *phase)

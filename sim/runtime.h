@@ -75,7 +75,6 @@ struct sim {
         json_t *order_index; /* work order -> index into orders */
         json_t *seen_keys;   /* Idempotency-Keys answered 2xx: "dest/key" -> true */
         json_t *faulted;     /* keys answered 400 once: "dest/key" -> true */
-        json_t *replaying;   /* outbox ids asked to replay -> true */
         long next_order;
         int next_plant;
 

@@ -220,6 +220,8 @@ struct sim_stats {
         long closed, open;
         long mes_sent, mes_accepted, mes_rejected;
         long deliveries, duplicates;
+        long foreign; /* ERP postings for orders this run does not know (an earlier run's) */
+        long releases_unanswered; /* releases takt has not answered (yet) */
         long fault_5xx, fault_timeout, fault_400;
         long replayed;
         double sla_breaches; /* delta of takt_sla_breaches_total; <0 unknown */
