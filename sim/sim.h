@@ -230,7 +230,9 @@ struct sim_stats {
         struct sim_totals mes[SIM_MAX_PLANTS], erp[SIM_MAX_PLANTS];
         char open_sample[256]; /* a few open order numbers */
 };
-bool sim_stats_ok(const struct sim_stats *s);       /* totals equal and nothing open */
+/* Orders were released, takt refused nothing, every order closed and the
+ * ERP's totals equal the MES's. */
+bool sim_stats_ok(const struct sim_stats *s);
 json_t *sim_report_json(const struct sim_stats *s); /* new reference */
 void sim_report_print(FILE *f, const struct sim_stats *s);
 /* One progress line without newline. */

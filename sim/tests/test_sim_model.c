@@ -268,15 +268,23 @@ static void test_verdict_and_report(void **state)
         s.mes[0].confirmations = s.erp[0].confirmations = 4;
         s.mes[0].yield = s.erp[0].yield = 400;
         s.sla_breaches = 0;
+        s.released = s.closed = 2;
         assert_true(sim_stats_ok(&s));
         json_t *r = sim_report_json(&s);
         assert_true(json_is_true(json_object_get(r, "ok")));
         assert_true(json_is_true(
             json_object_get(json_object_get(json_object_get(r, "plants"), "DE01"), "equal")));
         json_decref(r);
-        s.open = 1;
+        /* each of these alone fails the verdict */
+        long *spoilers[] = {&s.open, &s.releases_unanswered, &s.release_rejected, &s.mes_rejected};
+        for (size_t i = 0; i < sizeof(spoilers) / sizeof(spoilers[0]); i++) {
+                *spoilers[i] = 1;
+                assert_false(sim_stats_ok(&s));
+                *spoilers[i] = 0;
+        }
+        s.released = 0;
         assert_false(sim_stats_ok(&s));
-        s.open = 0;
+        s.released = 2;
         s.erp[0].yield = 399;
         assert_false(sim_stats_ok(&s));
         r = sim_report_json(&s);
