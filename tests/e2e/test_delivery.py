@@ -9,6 +9,7 @@ import time
 import pytest
 
 import canon_msgs as m
+from e2e_util import wait_ready, wait_until
 from takt_e2e import kafka
 from takt_e2e.receiver import Reply
 
@@ -32,22 +33,6 @@ plants:
 """
 
 
-def wait_ready(d, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while d.get("/readyz").status != 200:
-        assert time.monotonic() < deadline, "taktd not ready:\n" + d.log()[-3000:]
-        time.sleep(0.05)
-    return d
-
-
-def wait_until(check, what, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = check()
-        if got:
-            return got
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def ids_at(receiver, path):

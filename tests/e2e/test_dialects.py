@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from takt_e2e.daemon import Daemon  # noqa: F401  (fixtures come from conftest)
+from e2e_util import wait_ready
+
 
 BODY = """\
 sources:
@@ -30,12 +31,6 @@ TOKENS = {"s4": "s4-t", "mes-pl02": "pl02-t"}
 ORDER = "1000777"
 
 
-def wait_ready(d, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while d.get("/readyz").status != 200:
-        assert time.monotonic() < deadline, "taktd not ready:\n" + d.log()[-3000:]
-        time.sleep(0.05)
-    return d
 
 
 def s4_order():

@@ -11,6 +11,7 @@ import time
 import pytest
 
 import canon_msgs as m
+from e2e_util import wait_ready
 from takt_e2e.daemon import default_body
 from takt_e2e.pg import psql
 
@@ -19,12 +20,6 @@ def count(conninfo, sql):
     return int(psql(conninfo, sql))
 
 
-def wait_ready(d, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while d.get("/readyz").status != 200:
-        assert time.monotonic() < deadline, "taktd not ready:\n" + d.log()[-3000:]
-        time.sleep(0.05)
-    return d
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import threading
 import time
 
 import canon_msgs as m
+from e2e_util import wait_ready
 from takt_e2e.daemon import default_body
 from takt_e2e.pg import psql
 
@@ -17,11 +18,6 @@ CLIENTS = 16
 PER_CLIENT = 400
 
 
-def wait_ready(d, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while d.get("/readyz").status != 200:
-        assert time.monotonic() < deadline, "taktd not ready:\n" + d.log()[-3000:]
-        time.sleep(0.05)
 
 
 def test_sigkill_loses_nothing_accepted_and_stores_nothing_refused(taktd, receiver, database):

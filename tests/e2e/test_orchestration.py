@@ -6,6 +6,7 @@ import time
 import pytest
 
 import canon_msgs as m
+from e2e_util import wait_ready
 from takt_e2e import kafka
 
 ADMIN = "/v1/work-orders"
@@ -47,12 +48,6 @@ plants:
 TOKENS = {"erp": "erp-t", "mes-de01": "de01-t", "mes-pl02": "pl02-t"}
 
 
-def wait_ready(d, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while d.get("/readyz").status != 200:
-        assert time.monotonic() < deadline, "taktd not ready:\n" + d.log()[-3000:]
-        time.sleep(0.05)
-    return d
 
 
 def wait_state(d, plant, wo, state, timeout=20.0):
