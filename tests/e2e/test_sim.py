@@ -7,6 +7,7 @@ the MES's; a plant configured differently from what its MES does leaves
 orders open and --check fails. Also: usage errors and missing credentials."""
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -153,3 +154,86 @@ def test_missing_token_is_named(sim_binary):
 def test_help_exits_0(sim_binary):
     out = subprocess.run([sim_binary, "--help"], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0 and "--fault-rate" in out.stdout
+
+
+
+def test_shipped_demo_config_and_sim_defaults_work_together(taktd_binary, sim_binary, database,
+                                                            source_dir, tmp_path):
+    """The README's demo: conf/taktd.yaml with conf/demo.env's secrets and
+    takt-sim with its defaults (sap-s4 ERP "s4", DE01's canonical MES
+    "mes-de01", the demo's token variables). Orders flow, /metrics moves, and
+    a failed message is replayed, all within a minute. The ports are moved
+    to free ones (a demo may be running on 8470/8471); that the file and the
+    simulator agree on them is checked separately."""
+    import signal
+    import time
+    import urllib.request
+    taktd_port, sim_port = free_port(), free_port()
+    text = (source_dir / "conf" / "taktd.yaml").read_text()
+    text = text.replace("port: 8470", f"port: {taktd_port}")
+    text = text.replace("127.0.0.1:8471/", f"127.0.0.1:{sim_port}/")
+    text = text.replace("dialects_dir: dialects",
+                        f"dialects_dir: {source_dir / 'conf' / 'dialects'}")
+    conf = tmp_path / "taktd.yaml"
+    conf.write_text(text)
+    env = dict(os.environ, TAKT_PG_CONNINFO=database)
+    for line in (source_dir / "conf" / "demo.env").read_text().splitlines():
+        m = re.match(r"export (\w+)=(\S+)", line)
+        if m:
+            env[m.group(1)] = m.group(2)
+    mig = subprocess.run([taktd_binary, "--migrate", "--config", str(conf)], env=env,
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert mig.returncode == 0, mig.stderr
+    url = f"http://127.0.0.1:{taktd_port}"
+    log = open(tmp_path / "taktd.stderr", "wb")
+    daemon = subprocess.Popen([taktd_binary, "--foreground", "--config", str(conf)], env=env,
+                              cwd=tmp_path, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(url + "/healthz", timeout=1)
+                break
+            except OSError:
+                assert daemon.poll() is None and time.monotonic() < deadline, \
+                    (tmp_path / "taktd.stderr").read_text()[-3000:]
+                time.sleep(0.1)
+        start = time.monotonic()
+        out = subprocess.run([sim_binary, "--taktd", url, "--listen", f"127.0.0.1:{sim_port}",
+                              "--duration", "20s", "--drain", "30s", "--fault-rate", "0.2",
+                              "--timeout-hold", "6s", "--json", "--check"], env=env,
+                             capture_output=True, text=True, timeout=120,
+                             stdin=subprocess.DEVNULL)
+        assert time.monotonic() - start < 60, "the demo took over a minute"
+        assert out.returncode == 0, out.stdout + out.stderr
+        report = json.loads(out.stdout)
+        assert report["released"] > 0 and report["open"] == 0, report
+        assert report["replayed"] >= 1, report
+        assert "replayed failed message" in out.stderr
+        metrics = urllib.request.urlopen(url + "/metrics", timeout=5).read()
+        assert re.search(rb'^takt_ingest_messages_total\{source="s4"[^}]*result="accepted"\} [1-9]',
+                         metrics, re.M), metrics[:2000]
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            daemon.wait(15)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+        log.close()
+    text = (tmp_path / "taktd.stderr").read_text(errors="replace")
+    for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+        assert mark not in text, text[-4000:]
+
+
+def test_shipped_config_points_at_the_sim_defaults(source_dir, sim_binary):
+    """conf/taktd.yaml listens where takt-sim drives by default, and its
+    HTTP destinations are on takt-sim's default --listen."""
+    import yaml
+    conf = yaml.safe_load((source_dir / "conf" / "taktd.yaml").read_text())
+    help_text = subprocess.run([sim_binary, "--help"], capture_output=True, text=True,
+                               timeout=30).stdout
+    assert f"http://{conf['listen']['address']}:{conf['listen']['port']}" in help_text
+    listen = re.search(r"--listen ADDR:PORT.*\((\S+)\)", help_text).group(1)
+    for name in ("mes-de01", "s4"):
+        assert conf["destinations"][name]["url"].startswith(f"http://{listen}/{name}/"), name
