@@ -1,9 +1,10 @@
 # cpack.cmake — the Debian package of takt (CPack DEB). Included at the end
 # of the root CMakeLists.txt, after every install() rule.
 #
-#   cmake -S . -B build-deb -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr
+#   cmake -S . -B build-deb -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr
 #   cmake --build build-deb -j2
 #   (cd build-deb && cpack -G DEB)        -> build-deb/takt_<version>-1_<arch>.deb
+# (cpack strips the binary: CPACK_STRIP_FILES)
 #
 # The package installs /usr/sbin/taktd, the systemd unit, /etc/takt/taktd.yaml
 # and /etc/takt/dialects/ as conffiles, the man page taktd(8) and the
