@@ -14,6 +14,10 @@
  *
  * Only answers of requests intended after the warm-up count. Prints one line:
  *   mode=closed concurrency=16 rate=0 ok=.. errors=.. msgs_per_s=.. p50_ms=.. p99_ms=..
+ * With -o FILE it also writes one line per counted 2xx answer,
+ *   <seq> <intended send time> <answer time>
+ * (CLOCK_MONOTONIC seconds; message seq has id lg-<prefix>-<seq>), which
+ * bench/delivery joins with the receiver's arrival times.
  * Everything lives in one struct loadgen on main()'s stack; no globals. */
 #include <errno.h>
 #include <getopt.h>
@@ -41,7 +45,8 @@ struct options {
         const char *url;
         const char *token; /* may be NULL */
         const char *plant;
-        const char *prefix; /* id prefix; default from time and pid */
+        const char *prefix;       /* id prefix; default from time and pid */
+        const char *accepted_log; /* -o: per-message answer log; may be NULL */
         unsigned concurrency;
         double rate;       /* messages/s; 0 = closed loop */
         double duration_s; /* whole run, warm-up included */
@@ -56,6 +61,7 @@ struct slot {
         struct evhttp_connection *conn; /* owned */
         bool busy;
         double intended; /* intended send time of the request in flight */
+        uint64_t seq;    /* its message number */
 };
 
 struct loadgen {
@@ -80,6 +86,7 @@ struct loadgen {
         uint64_t ok, http_errors, conn_errors, window_ok;
         unsigned errors_shown;
         struct loadgen_stats stats;
+        FILE *accepted; /* owned; -o, or NULL */
 };
 
 static double now_s(void)
@@ -148,6 +155,9 @@ static void on_done(struct evhttp_request *req, void *arg)
                 if (t >= lg->t0 + lg->opt.warmup_s && t <= lg->t0 + lg->opt.duration_s)
                         lg->window_ok++;
                 record_latency(lg, s->intended, t);
+                if (lg->accepted && in_window(lg, s->intended))
+                        fprintf(lg->accepted, "%llu %.6f %.6f\n", (unsigned long long)s->seq,
+                                s->intended, t);
         } else {
                 if (code == 0)
                         lg->conn_errors++;
@@ -162,7 +172,8 @@ static void send_one(struct slot *s, double intended)
 {
         struct loadgen *lg = s->lg;
         char body[1024];
-        size_t len = loadgen_msg_render(body, sizeof(body), lg->prefix, lg->opt.plant, lg->seq++);
+        s->seq = lg->seq++;
+        size_t len = loadgen_msg_render(body, sizeof(body), lg->prefix, lg->opt.plant, s->seq);
         struct evhttp_request *req = evhttp_request_new(on_done, s);
         if (!req || len == 0) {
                 fprintf(stderr, "loadgen: cannot build a request\n");
@@ -231,14 +242,16 @@ static void usage(FILE *f, const char *argv0)
 {
         fprintf(f,
                 "usage: %s -u URL [-t TOKEN] [-c CONCURRENCY] [-d SECONDS] [-r RATE]\n"
-                "          [-w WARMUP_SECONDS] [-p PLANT] [-P ID_PREFIX]\n"
+                "          [-w WARMUP_SECONDS] [-p PLANT] [-P ID_PREFIX] [-o FILE]\n"
                 "  -u URL   e.g. http://127.0.0.1:8470/v1/ingest/erp\n"
                 "  -t TOKEN bearer token (default: $TAKT_BENCH_TOKEN)\n"
                 "  -c N     connections, one request in flight each (default 16)\n"
                 "  -d S     run time including warm-up (default 10)\n"
                 "  -r RATE  open loop at RATE messages/s (default 0: closed loop)\n"
                 "  -w S     warm-up not measured (default 1)\n"
-                "  -p PLANT plant code (default DE01)\n",
+                "  -p PLANT plant code (default DE01)\n"
+                "  -P ID    message id prefix: ids are lg-ID-<seq> (default from time, pid)\n"
+                "  -o FILE  write '<seq> <intended> <answered>' (monotonic s) per counted 2xx\n",
                 argv0);
 }
 
@@ -251,7 +264,7 @@ static bool parse_options(int argc, char **argv, struct options *o)
                               .warmup_s = 1,
                               .drain_s = 10};
         int c;
-        while ((c = getopt(argc, argv, "u:t:c:d:r:w:p:P:h")) != -1) {
+        while ((c = getopt(argc, argv, "u:t:c:d:r:w:p:P:o:h")) != -1) {
                 switch (c) {
                 case 'u':
                         o->url = optarg;
@@ -276,6 +289,9 @@ static bool parse_options(int argc, char **argv, struct options *o)
                         break;
                 case 'P':
                         o->prefix = optarg;
+                        break;
+                case 'o':
+                        o->accepted_log = optarg;
                         break;
                 case 'h':
                         usage(stdout, argv[0]);
@@ -348,6 +364,10 @@ int main(int argc, char **argv)
         lg.drain = lg.base ? evtimer_new(lg.base, on_drain, &lg) : NULL;
         if (!lg.base || !lg.slots || !lg.stop || !lg.drain)
                 goto out;
+        if (lg.opt.accepted_log && !(lg.accepted = fopen(lg.opt.accepted_log, "w"))) {
+                fprintf(stderr, "loadgen: cannot write %s\n", lg.opt.accepted_log);
+                goto out;
+        }
         for (unsigned i = 0; i < lg.opt.concurrency; i++) {
                 struct slot *s = &lg.slots[i];
                 s->lg = &lg;
@@ -389,5 +409,7 @@ out:
         if (lg.base)
                 event_base_free(lg.base);
         loadgen_stats_free(&lg.stats);
+        if (lg.accepted && fclose(lg.accepted) != 0)
+                rc = 1;
         return rc;
 }
