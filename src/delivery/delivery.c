@@ -153,6 +153,22 @@ static bool lane_open(struct delivery *d, const struct store_outbox_row *row)
         return l == NULL || l->blocked_by == 0;
 }
 
+/* Move buffered rows with id <= limit into memory (unless known or blocked). */
+static void take_later(struct delivery *d, int64_t limit)
+{
+        size_t keep = 0;
+        for (size_t i = 0; i < d->n_later; i++) {
+                struct store_outbox_row *row = &d->later[i];
+                if (row->id > limit)
+                        d->later[keep++] = *row;
+                else if (msg_find(d, row->id) == NULL && lane_open(d, row))
+                        msg_add(d, row);
+                else
+                        store_outbox_row_clear(row);
+        }
+        d->n_later = keep;
+}
+
 static void on_page(void *arg, struct store_outbox_row *rows, size_t n, const char *error)
 {
         struct delivery *d = arg;
@@ -180,16 +196,20 @@ static void on_page(void *arg, struct store_outbox_row *rows, size_t n, const ch
                 rescan(d);
                 return;
         }
-        if (d->missed_min <= d->cursor) {
-                /* a submit was ignored while this page was read: read again */
-                d->cursor = d->missed_min - 1;
-                d->missed_min = INT64_MAX;
+        bool last = n < DELIVERY_PAGE;
+        /* submitted rows this page covers (or, on the last page, all): a
+         * row committed after the page's snapshot is only known from here */
+        take_later(d, last ? INT64_MAX : d->cursor);
+        if (d->dropped_min <= d->cursor || (last && d->dropped_min != INT64_MAX)) {
+                /* the buffer overflowed: read again from the first dropped row */
+                if (d->dropped_min - 1 < d->cursor)
+                        d->cursor = d->dropped_min - 1;
+                d->dropped_min = INT64_MAX;
                 page_next(d);
                 return;
         }
-        if (n < DELIVERY_PAGE) {
+        if (last) {
                 d->caught_up = true;
-                d->missed_min = INT64_MAX;
                 log_debug("delivery.caught_up", "rows=%zu", d->n_rows);
                 return;
         }
@@ -249,7 +269,6 @@ static void on_blocked(void *arg, struct store_blocked_lane *lanes, size_t n, co
                 }
         d->cursor = 0;
         d->caught_up = false;
-        d->missed_min = INT64_MAX;
         page_next(d);
 }
 
@@ -296,6 +315,22 @@ void delivery_after_commit(struct delivery *d)
 
 /* ---- submit ---- */
 
+/* A submitted row above the paging horizon waits in a small buffer until the
+ * pages reach it; without it, a row committed after the last page's snapshot
+ * would wait for the next rescan. Beyond the buffer's size rows are dropped
+ * and the range is paged again. Takes the row (moved). */
+static void keep_for_later(struct delivery *d, struct store_outbox_row *row)
+{
+        if (d->n_later == DELIVERY_LATER_MAX) {
+                if (row->id < d->dropped_min)
+                        d->dropped_min = row->id;
+                store_outbox_row_clear(row);
+                return;
+        }
+        d->later[d->n_later++] = *row;
+        memset(row, 0, sizeof(*row));
+}
+
 static void submit_one(struct delivery *d, const struct store_outbox_row *src)
 {
         if (msg_find(d, src->id) != NULL)
@@ -316,17 +351,10 @@ static void submit_one(struct delivery *d, const struct store_outbox_row *src)
                         rescan(d);
                 return;
         }
-        if (!d->caught_up || !d->resumed) {
-                if (src->id > d->cursor) {
-                        if (src->id < d->missed_min)
-                                d->missed_min = src->id;
-                        return; /* paged in later */
-                }
-        } else if (d->n_rows >= DELIVERY_MAX_ROWS) {
+        if (d->resumed && d->caught_up && d->n_rows >= DELIVERY_MAX_ROWS) {
+                /* memory is full: from here on, page */
                 d->caught_up = false;
                 d->cursor = d->max_known;
-                if (src->id > d->cursor)
-                        return;
         }
         struct store_outbox_row row = *src;
         row.destination = strdup(src->destination);
@@ -342,7 +370,10 @@ static void submit_one(struct delivery *d, const struct store_outbox_row *src)
                 store_outbox_row_clear(&row);
                 return; /* stays pending: a rescan finds it */
         }
-        msg_add(d, &row);
+        if (d->resumed && (d->caught_up || src->id <= d->cursor))
+                msg_add(d, &row);
+        else
+                keep_for_later(d, &row); /* above the paging horizon */
 }
 
 void delivery_submit(struct delivery *d, const struct store_outbox_row *rows, size_t n)
@@ -370,7 +401,8 @@ struct delivery *delivery_new(struct event_base *base, struct store *store, stru
         d->metrics = metrics;
         d->cfg = cfg;
         d->dialects = dialects;
-        d->missed_min = INT64_MAX;
+        d->dropped_min = INT64_MAX;
+        d->later = calloc(DELIVERY_LATER_MAX, sizeof(*d->later));
         if (getrandom(&d->rng, sizeof(d->rng), 0) != sizeof(d->rng) || d->rng == 0)
                 d->rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)delivery_mono_ms();
         d->dns = evdns_base_new(base, 0);
@@ -383,7 +415,8 @@ struct delivery *delivery_new(struct event_base *base, struct store *store, stru
         d->retry_ev = evtimer_new(base, on_retry, d);
         d->sweep_ev = event_new(base, -1, EV_PERSIST, on_sweep, d);
         d->grace_ev = NULL;
-        if (d->dns == NULL || !d->kick_ev || !d->flush_ev || !d->retry_ev || !d->sweep_ev) {
+        if (d->dns == NULL || d->later == NULL || !d->kick_ev || !d->flush_ev || !d->retry_ev ||
+            !d->sweep_ev) {
                 snprintf(err, errlen, "cannot create events");
                 delivery_free(d);
                 return NULL;
@@ -507,6 +540,9 @@ void delivery_free(struct delivery *d)
         kafka_out_free(d->kafka);
         outcomes_free_all(d);
         lanes_free_all(d);
+        for (size_t i = 0; i < d->n_later; i++)
+                store_outbox_row_clear(&d->later[i]);
+        free(d->later);
         while (d->dests) {
                 struct ddest *dst = d->dests;
                 d->dests = dst->next;

@@ -23,6 +23,7 @@
 #define DELIVERY_PAGE      1000  /* rows per page from PostgreSQL */
 #define DELIVERY_MAX_ROWS  20000 /* at most this many rows in memory */
 #define DELIVERY_LOW_WATER 10000 /* refill below this */
+#define DELIVERY_LATER_MAX 2000  /* submits buffered above the paging horizon */
 #define ID_BUCKETS         32768
 #define LANE_BUCKETS       16384
 
@@ -117,8 +118,10 @@ struct delivery {
         bool paging;    /* a page or blocked-lanes query in flight */
         bool caught_up; /* every pending row <= max known is in memory */
         bool rescan_wanted;
-        int64_t cursor;     /* next page starts after this id */
-        int64_t missed_min; /* lowest submit ignored during paging */
+        int64_t cursor;                 /* next page starts after this id */
+        struct store_outbox_row *later; /* owned: submits above the horizon */
+        size_t n_later;
+        int64_t dropped_min; /* lowest submit the full buffer dropped */
         int64_t max_known;
         uint32_t generation;    /* bumped by every rescan and sweep */
         uint32_t scan_gen;      /* generation when the last rescan went out */

@@ -717,6 +717,39 @@ static void test_retry_after_honoured(void **state)
         receiver_free(r);
 }
 
+/* ---- a row committed after a page's snapshot, submitted while paging ---- */
+
+/* answers after the row's transaction committed (the outcome must find it) */
+static struct answer plan_2500ms(void *arg, const struct rreq *q, size_t n)
+{
+        return (struct answer){.status = 200, .delay_ms = 2500};
+}
+
+static void test_submit_during_rescan(void **state)
+{
+        struct fx *f = *state;
+        struct receiver *r = receiver_new(f->base, plan_2500ms, f);
+        f->dest[0] = http_dest("mes", receiver_port(r));
+        f->dest[0].timeout_ms = 5000;
+        start(f, 1);
+        run_for(f, 100);
+        /* the row exists but is not committed while the pages are read */
+        PQclear(sql(f, "BEGIN", 0, NULL));
+        struct store_outbox_row row;
+        int64_t id = insert(f, "mes", "WO-RACE", 1, &row);
+        delivery_resume(f->d); /* a rescan, as after a NOTIFY */
+        delivery_submit(f->d, &row, 1);
+        store_outbox_row_clear(&row);
+        run_for(f, 1500); /* pages done: they could not see the row */
+        PQclear(sql(f, "COMMIT", 0, NULL));
+        struct id_state done[] = {{id, "delivered"}, {0}};
+        /* far below the 30 s safety sweep */
+        assert_true(run_until(f, ids_in_state, done, 8000));
+        assert_int_equal(receiver_count(r), 1);
+        stop(f);
+        receiver_free(r);
+}
+
 /* ---- a backlog larger than a page: paged in id order, each once ---- */
 
 static void test_backlog_paging(void **state)
@@ -981,6 +1014,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_breaker, setup, teardown),
             cmocka_unit_test_setup_teardown(test_retry_after_honoured, setup, teardown),
             cmocka_unit_test_setup_teardown(test_backlog_paging, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_submit_during_rescan, setup, teardown),
             cmocka_unit_test_setup_teardown(test_held_then_released, setup, teardown),
             cmocka_unit_test_setup_teardown(test_shutdown_grace, setup, teardown),
             cmocka_unit_test_setup_teardown(test_kafka_broker_down_and_back, setup, teardown),
