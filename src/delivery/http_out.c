@@ -269,8 +269,14 @@ static struct evhttp_connection *connect_slot(struct http_target *t, struct http
 static void add_headers(struct http_target *t, struct evkeyvalq *h,
                         const struct store_outbox_row *row, const char *body, size_t len)
 {
-        char buf[160];
-        evhttp_add_header(h, "Host", t->host);
+        char buf[320];
+        bool default_port = t->port == (t->https ? 443 : 80);
+        const char *v6 = strchr(t->host, ':') && t->host[0] != '[' ? "[" : "";
+        if (default_port)
+                snprintf(buf, sizeof(buf), "%s%.250s%s", v6, t->host, *v6 ? "]" : "");
+        else
+                snprintf(buf, sizeof(buf), "%s%.250s%s:%d", v6, t->host, *v6 ? "]" : "", t->port);
+        evhttp_add_header(h, "Host", buf);
         evhttp_add_header(h, "Content-Type", "application/json");
         snprintf(buf, sizeof(buf), "%lld", (long long)row->id);
         evhttp_add_header(h, "Idempotency-Key", buf);

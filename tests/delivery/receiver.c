@@ -87,6 +87,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         q->authorization = hdr(req, "Authorization");
         q->content_type = hdr(req, "Content-Type");
         q->signature = hdr(req, "X-Takt-Signature");
+        q->host = hdr(req, "Host");
         struct evbuffer *in = evhttp_request_get_input_buffer(req);
         size_t len = evbuffer_get_length(in);
         q->body = malloc(len + 1);
@@ -199,6 +200,7 @@ void receiver_free(struct receiver *r)
                 free(r->reqs[i].authorization);
                 free(r->reqs[i].content_type);
                 free(r->reqs[i].signature);
+                free(r->reqs[i].host);
                 free(r->reqs[i].body);
         }
         free(r->reqs);

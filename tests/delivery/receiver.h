@@ -17,6 +17,7 @@ struct rreq {
         char *authorization; /* owned, may be NULL */
         char *content_type;  /* owned */
         char *signature;     /* X-Takt-Signature (owned), may be NULL */
+        char *host;          /* Host (owned) */
         char *body;          /* owned */
         int64_t at_ms;       /* monotonic arrival time */
 };

@@ -371,6 +371,9 @@ static void test_order_within_lane(void **state)
         }
         const struct rreq *q0 = receiver_get(r, 0);
         assert_string_equal(q0->content_type, "application/json");
+        char host[32];
+        snprintf(host, sizeof(host), "127.0.0.1:%d", receiver_port(r));
+        assert_string_equal(q0->host, host);
         assert_string_equal(q0->authorization, "Bearer s3cret");
         assert_string_equal(q0->type, "work_order.released");
         assert_int_equal(strlen(q0->traceparent), 55);
