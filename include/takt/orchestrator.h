@@ -35,12 +35,12 @@ struct orch_emit {
 
 struct orch_output {
         enum orch_result result;
-        json_t *wo;              /* owned: the new document; NULL when nothing changes */
-        struct orch_emit *emit;  /* owned array, in the order they must be delivered */
+        json_t *wo;             /* owned: the new document; NULL when nothing changes */
+        struct orch_emit *emit; /* owned array, in the order they must be delivered */
         size_t n_emit;
-        bool release_held;       /* the last hold was released: held postings may go */
+        bool release_held;          /* the last hold was released: held postings may go */
         struct canon_errors errors; /* ORCH_INVALID, paths relative to the message */
-        char reason[192];        /* human text for stale/conflict/parked */
+        char reason[192];           /* human text for stale/conflict/parked */
 };
 
 void orch_output_init(struct orch_output *out);
@@ -66,7 +66,7 @@ void orch_check_sla(const json_t *wo, const struct takt_plant *plant, int64_t no
 int64_t orch_next_deadline_ms(const json_t *wo);
 
 /* Accessors for the store's columns and the metrics. */
-const char *orch_wo_state(const json_t *wo);  /* "released", ..., or "new" (only parked events) */
+const char *orch_wo_state(const json_t *wo); /* "released", ..., or "new" (only parked events) */
 int64_t orch_wo_revision(const json_t *wo);
 size_t orch_wo_parked_count(const json_t *wo);
 

@@ -19,6 +19,7 @@ struct gauges {
         bool in_flight;
         struct metric_family *work_orders; /* takt_work_orders{plant,state} */
         struct metric_family *parked;      /* takt_parked_events */
+        struct metric_family *ready;       /* takt_ready: /readyz as a gauge */
 };
 
 static void on_stats(void *arg, json_t *result, const char *error)
@@ -47,7 +48,9 @@ static void on_stats(void *arg, json_t *result, const char *error)
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
         struct gauges *g = arg;
-        if (g->in_flight || !store_is_ready(g->store, NULL))
+        bool ready = store_is_ready(g->store, NULL);
+        metrics_set(g->ready, NULL, ready ? 1 : 0);
+        if (g->in_flight || !ready)
                 return;
         if (store_work_order_stats(g->store, on_stats, g) == 0)
                 g->in_flight = true;
@@ -64,6 +67,9 @@ struct gauges *gauges_new(struct event_base *base, struct store *store, struct m
         g->parked = metrics_family(metrics, "takt_parked_events",
                                    "MES events waiting for their order's release.", METRIC_GAUGE,
                                    NULL, NULL, 0);
+        g->ready = metrics_family(metrics, "takt_ready",
+                                  "1 when PostgreSQL is reachable and migrated (as /readyz).",
+                                  METRIC_GAUGE, NULL, NULL, 0);
         g->timer = event_new(base, -1, EV_PERSIST, on_tick, g);
         struct timeval tv = {GAUGES_INTERVAL_S, 0};
         event_add(g->timer, &tv);

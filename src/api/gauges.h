@@ -1,5 +1,6 @@
 /* gauges.h — work-order gauges refreshed from PostgreSQL every few seconds:
- * takt_work_orders{plant,state} and takt_parked_events. (The outbox gauges
+ * takt_work_orders{plant,state}, takt_parked_events and takt_ready (1 when
+ * PostgreSQL is reachable and migrated, as /readyz). (The outbox gauges
  * belong to delivery.) */
 #ifndef TAKT_GAUGES_H
 #define TAKT_GAUGES_H

@@ -255,7 +255,7 @@ static bool parse_uint(struct cfg_ctx *ctx, const yaml_node_t *value, unsigned l
 bool cfg_h_port(struct cfg_ctx *ctx, const yaml_node_t *key, const yaml_node_t *value, void *base,
                 const struct cfg_field *f)
 {
-        unsigned long long v;
+        unsigned long long v = 0;
         if (!parse_uint(ctx, value, 1, 65535, &v))
                 return false;
         *(uint16_t *)field_ptr(base, f) = (uint16_t)v;
@@ -265,7 +265,7 @@ bool cfg_h_port(struct cfg_ctx *ctx, const yaml_node_t *key, const yaml_node_t *
 bool cfg_h_count(struct cfg_ctx *ctx, const yaml_node_t *key, const yaml_node_t *value, void *base,
                  const struct cfg_field *f)
 {
-        unsigned long long v;
+        unsigned long long v = 0;
         if (!parse_uint(ctx, value, 1, 1000000, &v))
                 return false;
         *(unsigned *)field_ptr(base, f) = (unsigned)v;
