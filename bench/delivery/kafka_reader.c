@@ -2,12 +2,16 @@
  *
  *   takt-dbench-kafka BOOTSTRAP TOPIC PREFIX OUTFILE
  *
- * Consumes TOPIC from the beginning (taktd's embedded mock cluster keeps only
- * about 5 MB per partition, so it reads while the run goes on) and records
- * each record's envelope "id" (lg-PREFIX-<seq>) with its CLOCK_MONOTONIC
- * arrival time (arrivals.c). Every 200 ms it rewrites OUTFILE.count with the
- * number received so far (run.sh polls it). On SIGTERM or SIGINT it writes
- * "<seq> <arrival>" lines to OUTFILE and exits. The signals are blocked and
+ * Reads every partition of TOPIC from the beginning with assign(), not a
+ * consumer group (the mock cluster's group coordinator stalls JoinGroup),
+ * while the run goes on (taktd's embedded mock cluster keeps only about 5 MB
+ * per partition), and records each record's envelope "id" (lg-PREFIX-<seq>)
+ * with its CLOCK_MONOTONIC arrival time (arrivals.c). Once it is caught up
+ * (every partition has reached its end once) it writes OUTFILE.count, and
+ * from then on rewrites it every 200 ms with the number received so far:
+ * run.sh waits for the file before it starts the generator, then polls it.
+ * On SIGTERM or SIGINT it writes "<seq> <arrival>" lines to OUTFILE and
+ * exits. The signals are blocked and
  * polled with sigtimedwait(), so there is no global state. */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
@@ -20,14 +24,34 @@
 
 #include "arrivals.h"
 
-static rd_kafka_t *consumer_new(const char *bootstrap, const char *topic)
+/* Partitions of topic (it must exist: run.sh creates it first); 0 when
+ * the metadata does not come within 10 s. */
+static int partition_count(rd_kafka_t *rk, const char *topic)
+{
+        int n = 0;
+        rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
+        const struct rd_kafka_metadata *md = NULL;
+        if (t && rd_kafka_metadata(rk, 0, t, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+            md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+                n = md->topics[0].partition_cnt;
+        if (md)
+                rd_kafka_metadata_destroy(md);
+        if (t)
+                rd_kafka_topic_destroy(t);
+        return n;
+}
+
+/* A consumer assigned every partition of topic from the beginning; their
+ * number in *partitions. NULL on failure (reported). */
+static rd_kafka_t *consumer_new(const char *bootstrap, const char *topic, int *partitions)
 {
         char err[512];
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         static const char *const settings[][2] = {
-            {"group.id", "takt-dbench"},      {"auto.offset.reset", "earliest"},
-            {"enable.auto.commit", "false"},  {"fetch.wait.max.ms", "5"},
-            {"fetch.error.backoff.ms", "10"}, {"topic.metadata.refresh.interval.ms", "500"},
+            {"group.id", "takt-dbench"}, /* required; no group is joined */
+            {"auto.offset.reset", "earliest"}, {"enable.auto.commit", "false"},
+            {"fetch.wait.max.ms", "5"},        {"fetch.error.backoff.ms", "10"},
+            {"enable.partition.eof", "true"},  {"topic.metadata.refresh.interval.ms", "500"},
         };
         if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof(err)) != 0)
                 goto fail;
@@ -40,12 +64,16 @@ static rd_kafka_t *consumer_new(const char *bootstrap, const char *topic)
                 return NULL; /* rd_kafka_new() freed conf */
         }
         rd_kafka_poll_set_consumer(rk);
-        rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
-        rd_kafka_topic_partition_list_add(topics, topic, RD_KAFKA_PARTITION_UA);
-        rd_kafka_resp_err_t e = rd_kafka_subscribe(rk, topics);
-        rd_kafka_topic_partition_list_destroy(topics);
+        *partitions = partition_count(rk, topic);
+        rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(*partitions);
+        for (int p = 0; p < *partitions; p++)
+                rd_kafka_topic_partition_list_add(list, topic, p)->offset =
+                    RD_KAFKA_OFFSET_BEGINNING;
+        rd_kafka_resp_err_t e =
+            *partitions > 0 ? rd_kafka_assign(rk, list) : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+        rd_kafka_topic_partition_list_destroy(list);
         if (e) {
-                fprintf(stderr, "kafka: subscribe: %s\n", rd_kafka_err2str(e));
+                fprintf(stderr, "kafka: assign %s: %s\n", topic, rd_kafka_err2str(e));
                 rd_kafka_destroy(rk);
                 return NULL;
         }
@@ -54,6 +82,24 @@ fail:
         fprintf(stderr, "kafka: %s\n", err);
         rd_kafka_conf_destroy(conf);
         return NULL;
+}
+
+#define MAX_PARTITIONS 1024
+
+/* Caught up: every partition has reported its end once. */
+struct catch_up {
+        bool eof[MAX_PARTITIONS];
+        int n_eof, partitions;
+        bool done;
+};
+
+static void catch_up_note(struct catch_up *c, const rd_kafka_message_t *m)
+{
+        if (c->done || m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF || m->partition < 0 ||
+            m->partition >= MAX_PARTITIONS || c->eof[m->partition])
+                return;
+        c->eof[m->partition] = true;
+        c->done = ++c->n_eof >= c->partitions;
 }
 
 static void write_count(const char *path, size_t n)
@@ -80,7 +126,8 @@ int main(int argc, char **argv)
         char count_path[4096];
         snprintf(count_path, sizeof(count_path), "%s.count", argv[4]);
         struct arrivals arr = {.prefix = argv[3]};
-        rd_kafka_t *rk = consumer_new(argv[1], argv[2]);
+        struct catch_up caught = {0};
+        rd_kafka_t *rk = consumer_new(argv[1], argv[2], &caught.partitions);
         if (!rk)
                 return 1;
         int rc = 0;
@@ -98,11 +145,13 @@ int main(int argc, char **argv)
                 } else if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && errors_shown++ < 5) {
                         fprintf(stderr, "kafka: %s\n", rd_kafka_message_errstr(m));
                 }
-                if (m)
+                if (m) {
+                        catch_up_note(&caught, m);
                         rd_kafka_message_destroy(m);
+                }
                 if (rc)
                         break;
-                if (at - last_count >= 0.2) {
+                if (caught.done && at - last_count >= 0.2) {
                         write_count(count_path, arr.n);
                         last_count = at;
                 }

@@ -41,70 +41,10 @@ BARE=$BUILD/bench/ingest/takt-bare-server
 TAKTD=$BUILD/taktd
 WORK=$(mktemp -d /tmp/takt-bench.XXXXXX)
 chmod 755 "$WORK"
-PIDS=()
 ROWS=()
-
-cleanup() {
-        for pid in "${PIDS[@]}"; do
-                kill -TERM "$pid" 2>/dev/null || true
-        done
-        for pid in "${PIDS[@]}"; do
-                wait "$pid" 2>/dev/null || true
-        done
-        rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# with_db CONNINFO DBNAME: the same server, another database (URI or key=value).
-with_db() {
-        python3 - "$1" "$2" <<'PY'
-import re, sys, urllib.parse
-c, db = sys.argv[1], sys.argv[2]
-if re.match(r"^postgres(ql)?://", c):
-    p = urllib.parse.urlsplit(c)
-    print(urllib.parse.urlunsplit(p._replace(path="/" + db)))
-else:
-    print(f"{c} dbname={db}")
-PY
-}
-
-# sql ARGS...: psql without notices.
-sql() {
-        PGOPTIONS='-c client_min_messages=warning' psql -X -q "$@"
-}
-
-free_port() {
-        python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# start_bg LOG CMD...: start CMD in the background, remember its PID in $!.
-start_bg() {
-        local log=$1
-        shift
-        "$@" >"$log" 2>&1 &
-        PIDS+=($!)
-}
-
-# stop_pid PID: SIGTERM and wait.
-stop_pid() {
-        kill -TERM "$1" 2>/dev/null || true
-        wait "$1" 2>/dev/null || true
-}
-
-# wait_http URL: until something answers (any status), 30 s at most.
-wait_http() {
-        for _ in $(seq 300); do
-                [[ $(curl -s -o /dev/null -w '%{http_code}' "$1") != 000 ]] && return 0
-                sleep 0.1
-        done
-        echo "bench: nothing answers at $1" >&2
-        return 1
-}
-
-# field NAME LINE: value of NAME=... in a loadgen result line.
-field() {
-        sed -nE "s/.*(^| )$1=([^ ]+).*/\\2/p" <<<"$2"
-}
+# PIDS, cleanup (trap EXIT), with_db, sql, free_port, start_bg, stop_pid,
+# wait_http, field
+source "$HERE/lib.sh"
 
 # loadgen_row NAME C URL [TOKEN]: one closed-loop run; adds a table row.
 loadgen_row() {

@@ -1,0 +1,69 @@
+# bench/ingest/lib.sh — shell helpers shared by the benchmarks' run.sh
+# scripts (sourced, not run). The sourcing script sets WORK (a scratch
+# directory) before it; every process started with start_bg is remembered in
+# PIDS and stopped by PID, and WORK removed, on exit.
+# shellcheck shell=bash
+PIDS=()
+
+cleanup() {
+        for pid in "${PIDS[@]}"; do
+                kill -TERM "$pid" 2>/dev/null || true
+        done
+        for pid in "${PIDS[@]}"; do
+                wait "$pid" 2>/dev/null || true
+        done
+        rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# with_db CONNINFO DBNAME: the same server, another database (URI or key=value).
+with_db() {
+        python3 - "$1" "$2" <<'PY'
+import re, sys, urllib.parse
+c, db = sys.argv[1], sys.argv[2]
+if re.match(r"^postgres(ql)?://", c):
+    p = urllib.parse.urlsplit(c)
+    print(urllib.parse.urlunsplit(p._replace(path="/" + db)))
+else:
+    print(f"{c} dbname={db}")
+PY
+}
+
+# sql ARGS...: psql without notices.
+sql() {
+        PGOPTIONS='-c client_min_messages=warning' psql -X -q "$@"
+}
+
+free_port() {
+        python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_bg LOG CMD...: start CMD in the background, remember its PID in $!.
+start_bg() {
+        local log=$1
+        shift
+        "$@" >"$log" 2>&1 &
+        PIDS+=($!)
+}
+
+# stop_pid PID: SIGTERM and wait.
+stop_pid() {
+        kill -TERM "$1" 2>/dev/null || true
+        wait "$1" 2>/dev/null || true
+}
+
+# wait_http URL: until something answers (any status), 30 s at most.
+wait_http() {
+        for _ in $(seq 300); do
+                [[ $(curl -s -o /dev/null -w '%{http_code}' "$1") != 000 ]] && return 0
+                sleep 0.1
+        done
+        echo "bench: nothing answers at $1" >&2
+        return 1
+}
+
+# field NAME LINE: value of NAME=... in a loadgen result line.
+field() {
+        sed -nE "s/.*(^| )$1=([^ ]+).*/\\2/p" <<<"$2"
+}
+
