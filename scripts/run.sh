@@ -5,9 +5,11 @@
 # private PostgreSQL 15 cluster in ./var/pg (socket in ./var/run, port 5470 or
 # the next free one, reachable only through the socket), creates database
 # "takt", loads conf/demo.env, migrates, and runs taktd in the foreground with
-# conf/taktd.yaml. Ctrl-C stops taktd, then the PostgreSQL that this script
-# started. Run as root (PostgreSQL then runs as the "postgres" user) or as a
-# normal user once the packages are installed.
+# conf/taktd.yaml, fed by the plant simulator takt-sim when it is built
+# (TAKT_RUN_SIM=0: taktd alone). Ctrl-C stops takt-sim (it reports), then
+# taktd, then the PostgreSQL that this script started. Run as root
+# (PostgreSQL then runs as the "postgres" user) or as a normal user once the
+# packages are installed.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,6 +22,7 @@ PGDATA=$VAR/pg
 SOCKDIR=$VAR/run
 CONFIG=${TAKT_CONFIG:-$ROOT/conf/taktd.yaml} # another file: TAKT_CONFIG=/path bash scripts/run.sh
 DEMO_ENV=$ROOT/conf/demo.env
+TAKT_URL=${TAKT_URL:-http://127.0.0.1:8470} # where the config makes taktd listen (for takt-sim)
 
 say() { echo "run.sh: $*"; }
 die() {
@@ -53,6 +56,10 @@ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD" -j2 -t taktd
 TAKTD=$ROOT/$BUILD/taktd
 [[ -x $TAKTD ]] || die "$TAKTD was not built"
+SIM=$ROOT/$BUILD/sim/takt-sim
+if [[ ${TAKT_RUN_SIM:-1} == 1 && -f $ROOT/sim/CMakeLists.txt ]]; then
+        cmake --build "$BUILD" -j2 -t takt-sim
+fi
 
 # --- PostgreSQL -------------------------------------------------------------
 mkdir -p "$VAR" "$SOCKDIR"
@@ -106,20 +113,49 @@ export TAKT_PG_CONNINFO="host=$SOCKDIR port=$PGPORT user=postgres dbname=takt"
 
 taktd_pid=
 sim_pid=
+# stop_pid PID: SIGTERM and wait for it.
+stop_pid() {
+        kill -TERM "$1" 2>/dev/null || true
+        wait "$1" 2>/dev/null || true
+}
+# stop_sim: SIGINT makes takt-sim stop releasing, drain open orders (--drain)
+# and report; SIGTERM after 20 s makes it report at once.
+stop_sim() {
+        say "stopping takt-sim (draining open orders, up to 15 s)"
+        kill -INT "$sim_pid" 2>/dev/null || true
+        for _ in $(seq 200); do
+                kill -0 "$sim_pid" 2>/dev/null || break
+                sleep 0.1
+        done
+        stop_pid "$sim_pid"
+}
+# In this order: the simulator (it reports), taktd (it drains), PostgreSQL.
 cleanup() {
         trap - INT TERM EXIT
-        for pid in $sim_pid $taktd_pid; do
-                kill -TERM "$pid" 2>/dev/null || true
-        done
-        for pid in $sim_pid $taktd_pid; do
-                wait "$pid" 2>/dev/null || true
-        done
+        if [[ -n $sim_pid ]]; then
+                stop_sim
+        fi
+        if [[ -n $taktd_pid ]]; then
+                say "stopping taktd"
+                stop_pid "$taktd_pid"
+        fi
         stop_pg
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+RUN_SIM=0
+if [[ ${TAKT_RUN_SIM:-1} == 1 && -x $SIM ]]; then
+        RUN_SIM=1
+fi
+# The simulator remembers nothing between runs, so the orders and pending
+# deliveries of an earlier demo would only confuse it: it starts on a fresh
+# database. Without it (TAKT_RUN_SIM=0) the database is kept.
+if ((RUN_SIM)); then
+        say "dropping the previous demo's database (TAKT_RUN_SIM=0 keeps it)"
+        psql -d postgres -q -c "DROP DATABASE IF EXISTS takt WITH (FORCE)"
+fi
 if [[ -z $(psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'takt'") ]]; then
         say "creating database takt"
         psql -d postgres -q -c "CREATE DATABASE takt"
@@ -135,17 +171,26 @@ set +a
 say "migrating"
 "$TAKTD" --migrate --config "$CONFIG"
 
+# taktd and takt-sim run in sessions of their own (setsid), so Ctrl-C reaches
+# only this script, which then stops them in order (cleanup above).
 say "starting taktd (Ctrl-C stops it)"
-"$TAKTD" --foreground --config "$CONFIG" &
+setsid "$TAKTD" --foreground --config "$CONFIG" &
 taktd_pid=$!
 
 # >>> takt-sim hook >>>
-# A simulated ERP and MES (a later issue builds $BUILD/takt-sim). When it
-# exists, it drives the daemon started above; its options are fixed by that
-# issue, so adjust this call when it lands.
-if [[ -x $ROOT/$BUILD/takt-sim ]]; then
-        say "starting takt-sim"
-        "$ROOT/$BUILD/takt-sim" --config "$CONFIG" &
+# The plant simulator plays the ERP and both plants' MESs of the shipped
+# config (destinations at 127.0.0.1:8471) until Ctrl-C, then prints its
+# report. TAKT_RUN_SIM=0 runs taktd alone.
+if ((RUN_SIM)); then
+        for _ in $(seq 100); do
+                curl -sf -o /dev/null "$TAKT_URL/healthz" && break
+                kill -0 "$taktd_pid" 2>/dev/null || break
+                sleep 0.2
+        done
+        say "starting takt-sim (DE01 canonical, PL02 legacy-mes)"
+        setsid "$SIM" --taktd "$TAKT_URL" --duration 0 --drain 15s --plant DE01 \
+                --plant PL02 --mes-dialect legacy-mes --mes-hmac-env TAKT_HMAC_PL02 \
+                --completion order --scrap separate &
         sim_pid=$!
 fi
 # <<< takt-sim hook <<<
