@@ -192,14 +192,17 @@ static void on_page(void *arg, struct store_outbox_row *rows, size_t n, const ch
                 delivery_maybe_finished(d);
                 return;
         }
+        bool last = n < DELIVERY_PAGE;
+        /* submitted rows this page covers (or, on the last page, all): a
+         * row committed after the page's snapshot is only known from here.
+         * Always right after the page's own rows, so a buffered copy of a
+         * row the page brought is dropped now, before that row can be
+         * delivered and forgotten (it would come back as new). */
+        take_later(d, last ? INT64_MAX : d->cursor);
         if (d->rescan_wanted) {
                 rescan(d);
                 return;
         }
-        bool last = n < DELIVERY_PAGE;
-        /* submitted rows this page covers (or, on the last page, all): a
-         * row committed after the page's snapshot is only known from here */
-        take_later(d, last ? INT64_MAX : d->cursor);
         if (d->dropped_min <= d->cursor || (last && d->dropped_min != INT64_MAX)) {
                 /* the buffer overflowed: read again from the first dropped row */
                 if (d->dropped_min - 1 < d->cursor)

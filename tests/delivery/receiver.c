@@ -88,6 +88,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         q->content_type = hdr(req, "Content-Type");
         q->signature = hdr(req, "X-Takt-Signature");
         q->host = hdr(req, "Host");
+        q->conn = evhttp_request_get_connection(req);
         struct evbuffer *in = evhttp_request_get_input_buffer(req);
         size_t len = evbuffer_get_length(in);
         q->body = malloc(len + 1);

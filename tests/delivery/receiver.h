@@ -18,6 +18,7 @@ struct rreq {
         char *content_type;  /* owned */
         char *signature;     /* X-Takt-Signature (owned), may be NULL */
         char *host;          /* Host (owned) */
+        const void *conn;    /* the server-side connection (identity only) */
         char *body;          /* owned */
         int64_t at_ms;       /* monotonic arrival time */
 };
