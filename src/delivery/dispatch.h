@@ -3,9 +3,10 @@
  * with one message in flight each, destinations with their breaker and
  * deliverer, the paging cursor and the outcome batch.
  *
- * Files: delivery.c (lifecycle, paging, submit, NOTIFY, shutdown),
- * lanes.c (message and lane tables), dispatch.c (pump, attempts, retries,
- * breaker), outcomes.c (write-back batches, trace steps, metrics). */
+ * Files: delivery.c (life cycle, reloads, shutdown), paging.c (submit,
+ * resume, rescans, pages, NOTIFY), lanes.c (message and lane tables),
+ * dispatch.c (pump, attempts, retries, breaker), outcomes.c (write-back
+ * batches, trace steps, metrics). */
 #ifndef TAKT_DELIVERY_DISPATCH_H
 #define TAKT_DELIVERY_DISPATCH_H
 
@@ -185,8 +186,13 @@ void outcomes_flush(struct delivery *d);
 void outcomes_free_all(struct delivery *d);
 void gauges_refresh(struct delivery *d);
 
+/* ---- paging.c ---- */
+void delivery_after_commit(struct delivery *d); /* refill below the low water */
+void paging_rescan(struct delivery *d);         /* blocked lanes, then pages from 0 */
+void paging_retry(struct delivery *d);          /* after a store error */
+void paging_sweep(struct delivery *d);          /* every 5 s */
+
 /* ---- delivery.c ---- */
-void delivery_after_commit(struct delivery *d); /* refill / finish shutdown */
 void delivery_maybe_finished(struct delivery *d);
 
 #endif
