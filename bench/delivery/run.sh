@@ -22,17 +22,17 @@
 #
 # Builds a Release tree (build-dbench/), then re-runs itself inside
 # tests/harness/with-postgres.sh. Every process it starts is stopped by PID.
-# Knobs (environment): RATES (open-loop msg/s, default "1000"), DURATION (s
-# per open-loop row, default 30), WARMUP (s, default 2), MAX_CONC (default
-# 64), MAX_DURATION (s, default 20), BACKLOG (default 200000),
-# DRAIN_TIMEOUT (s, default 600), KAFKA (1/0, default 1).
+# Knobs (environment): RATES (open-loop msg/s, default "1000"; "" for
+# none), DURATION (s per open-loop row, default 30), WARMUP (s, default 2),
+# MAX_CONC (default 64), MAX_DURATION (s, default 20), BACKLOG (default
+# 200000), DRAIN_TIMEOUT (s, default 600), KAFKA (1/0, default 1).
 # Don't run it while the machine is busy: the numbers mean nothing.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE=$ROOT/bench/delivery
 BUILD=${TAKT_BENCH_BUILD:-$ROOT/build-dbench}
-RATES=${RATES:-1000}
+RATES=${RATES-1000}
 DURATION=${DURATION:-30}
 WARMUP=${WARMUP:-2}
 MAX_CONC=${MAX_CONC:-64}
