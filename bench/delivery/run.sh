@@ -172,7 +172,7 @@ generate() {
                 row "$name" failed - - "$(head -c 80 "$WORK/loadgen.err" | tr '\n' ' ')"
                 return
         fi
-        joined=$("$JOIN" "$WORK/arr-$prefix" "$WORK/acc-$prefix")
+        joined=$("$JOIN" "$WORK/arr-$prefix" "$WORK/acc-$prefix") || true
         note=$(metrics_note "$dest" "$WORK/m0" "$WORK/m1")
         row "$name" "in $(field msgs_per_s "$out") out $(field delivered_per_s "$joined")" \
                 "$(field a2d_p50_ms "$joined")" "$(field a2d_p99_ms "$joined")" \
@@ -227,8 +227,8 @@ if [[ $KAFKA == 1 ]]; then
         post_batch prime DE02 0 1 # creates the topic, so the reader can join at once
 fi
 
-echo "bench: open loop ${RATES} msg/s for ${DURATION}s (${WARMUP}s warm-up), closed loop" \
-        "c=${MAX_CONC} for ${MAX_DURATION}s, backlog ${BACKLOG}"
+echo "bench: open loop at [${RATES}] msg/s for ${DURATION}s (${WARMUP}s warm-up), closed" \
+        "loop c=${MAX_CONC} for ${MAX_DURATION}s, backlog ${BACKLOG}"
 
 # --- (1) end to end: fixed rates, then as fast as ingest goes ------------------
 for kind in "${kinds[@]}"; do
@@ -256,7 +256,7 @@ drained=ok
 wait_count "$COUNT_CMD" "$BACKLOG" "$DRAIN_TIMEOUT" || drained="INCOMPLETE"
 scrape "$WORK/m1"
 stop_pid "$SINK_PID"
-joined=$("$JOIN" "$WORK/arr-$prefix")
+joined=$("$JOIN" "$WORK/arr-$prefix") || true
 from_start=$(awk -v n="$(field arrived "$joined")" -v t0="$t_start" -v t1="$(field last "$joined")" \
         'BEGIN {printf "%.1f", (t1 > t0 ? n / (t1 - t0) : 0)}')
 drain_rate=$(field delivered_per_s "$joined")
