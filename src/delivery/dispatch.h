@@ -25,6 +25,7 @@
 #define DELIVERY_MAX_ROWS  20000 /* at most this many rows in memory */
 #define DELIVERY_LOW_WATER 10000 /* refill below this */
 #define DELIVERY_LATER_MAX 2000  /* submits buffered above the paging horizon */
+#define DELIVERY_STEPS_MAX 50000 /* unwritten trace steps kept */
 #define ID_BUCKETS         32768
 #define LANE_BUCKETS       16384
 

@@ -107,8 +107,12 @@ void step_add(struct delivery *d, const char *correlation_id, const char *step, 
 {
         char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
         json_decref(detail);
-        if (correlation_id == NULL ||
+        /* while PostgreSQL is away, trace steps pile up: past a bound they
+         * are dropped (the outcomes themselves are kept) */
+        if (correlation_id == NULL || d->n_steps >= DELIVERY_STEPS_MAX ||
             !grow((void **)&d->steps, &d->cap_steps, d->n_steps, sizeof(*d->steps))) {
+                if (d->n_steps >= DELIVERY_STEPS_MAX)
+                        log_debug("delivery.trace_dropped", "step=%s", step);
                 free(text);
                 return;
         }

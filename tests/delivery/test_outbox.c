@@ -149,6 +149,46 @@ static void test_shutdown_grace(void **state)
         receiver_free(r);
 }
 
+/* ---- PostgreSQL goes away while deliveries finish: outcomes wait ---- */
+
+static struct answer plan_400ms(void *arg, const struct rreq *q, size_t n)
+{
+        return (struct answer){.status = 200, .delay_ms = 400};
+}
+
+static void harness(const char *script)
+{
+        const char *dir = getenv("TAKT_PG_HARNESS");
+        assert_non_null(dir);
+        char cmd[512];
+        snprintf(cmd, sizeof(cmd), "sh '%s/%s' >/dev/null 2>&1", dir, script);
+        assert_int_equal(system(cmd), 0);
+}
+
+static void test_postgres_outage(void **state)
+{
+        struct fx *f = *state;
+        struct receiver *r = receiver_new(f->base, plan_400ms, f);
+        f->dest[0] = http_dest("mes", receiver_port(r));
+        start(f, 1);
+        for (int i = 0; i < 5; i++) {
+                char wo[16];
+                snprintf(wo, sizeof(wo), "WO-PG%d", i);
+                submit_one(f, "mes", wo, 1, NULL);
+        }
+        run_for(f, 100); /* all five in flight */
+        harness("pg-stop.sh");
+        run_for(f, 1500); /* answers arrive; outcome writes fail and wait */
+        assert_int_equal(receiver_count(r), 5);
+        harness("pg-start.sh");
+        PQreset(f->pg);
+        struct count_arg all = {"delivered", 5};
+        assert_true(run_until(f, n_in_state, &all, 20000));
+        assert_int_equal(receiver_count(r), 5); /* recorded, not sent again */
+        stop(f);
+        receiver_free(r);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -156,6 +196,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_backlog_paging, setup, teardown),
             cmocka_unit_test_setup_teardown(test_held_then_released, setup, teardown),
             cmocka_unit_test_setup_teardown(test_shutdown_grace, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_postgres_outage, setup, teardown),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
