@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# ctest-tree.sh BUILD_DIR COUNTS_FILE — runs one build tree's tests (called by
+# ctest-tree.sh BUILD_DIR COUNTS_FILE [plain] — runs one build tree's tests (called by
 # scripts/test.sh inside tests/harness/with-postgres.sh, so TAKT_PG_CONNINFO is
 # set). Unit tests run two at a time; integration tests run one at a time
 # (their RUN_SERIAL property); tests with neither label run last. Writes
 # "PASSED FAILED" to COUNTS_FILE and fails when a test fails or none ran.
+# "plain" (the unsanitized tree): only the unit tests and the tests labelled
+# plain (valgrind, the Debian package), which need an unsanitized binary;
+# every integration test runs in the sanitizer tree, where it also checks
+# memory.
 set -uo pipefail
 
 dir=$1
 counts=$2
+mode=${3:-all}
 passed=0
 failed=0
 status=0
@@ -37,8 +42,12 @@ run_label() {
 }
 
 run_label unit -L '^unit$' -j2
-run_label integration -L '^integration$' -j1
-run_label other -LE '^(unit|integration)$' -j1
+if [[ $mode == plain ]]; then
+        run_label plain -L '^plain$' -j1
+else
+        run_label integration -L '^integration$' -j1
+        run_label other -LE '^(unit|integration)$' -j1
+fi
 
 echo "$passed $failed" >"$counts"
 if ((passed + failed == 0)); then

@@ -99,16 +99,14 @@ static void generations_free(struct generation *g)
 
 /* ---- signals and lifecycle ---- */
 
+/* The store logs its own readiness changes; here they only start work. */
 static void on_store_ready(void *arg, bool ready, const char *reason)
 {
         struct takt *t = arg;
-        if (ready) {
-                log_info("store.ready", "%s", "");
-                delivery_resume(t->delivery);
-                ingest_resume_sla(t->ingest);
-        } else {
-                log_warn("store.not_ready", "reason=\"%s\"", reason ? reason : "");
-        }
+        if (!ready)
+                return;
+        delivery_resume(t->delivery);
+        ingest_resume_sla(t->ingest);
 }
 
 static void on_delivered(void *arg, const struct store_outbox_row *row,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg_array.h"
 #include "store_internal.h"
 #include "takt/store_delivery.h"
 
@@ -135,73 +136,13 @@ void store_blocked_lanes_free(struct store_blocked_lane *lanes, size_t n)
 
 /* ---- outcomes ---- */
 
-/* A growing PostgreSQL array literal: {"a","b",NULL}. */
-struct arr {
-        char *buf; /* owned */
-        size_t len, cap;
-        bool oom;
-};
-
-static void arr_put(struct arr *a, const char *s, size_t n)
+/* An integer element, or SQL NULL when null. */
+static void add_int_or_null(struct pg_array *a, long long v, bool null)
 {
-        if (a->oom)
-                return;
-        if (a->len + n + 1 > a->cap) {
-                size_t cap = a->cap ? a->cap : 256;
-                while (cap < a->len + n + 1)
-                        cap *= 2;
-                char *b = realloc(a->buf, cap);
-                if (b == NULL) {
-                        a->oom = true;
-                        return;
-                }
-                a->buf = b;
-                a->cap = cap;
-        }
-        memcpy(a->buf + a->len, s, n);
-        a->len += n;
-        a->buf[a->len] = '\0';
-}
-
-static void arr_sep(struct arr *a)
-{
-        arr_put(a, a->len == 0 ? "{" : ",", 1);
-}
-
-static void arr_str(struct arr *a, const char *v)
-{
-        arr_sep(a);
-        if (v == NULL) {
-                arr_put(a, "NULL", 4);
-                return;
-        }
-        arr_put(a, "\"", 1);
-        for (const char *p = v; *p; p++) {
-                if (*p == '"' || *p == '\\')
-                        arr_put(a, "\\", 1);
-                arr_put(a, p, 1);
-        }
-        arr_put(a, "\"", 1);
-}
-
-static void arr_num(struct arr *a, long long v, bool null)
-{
-        char tmp[24];
-        arr_sep(a);
-        if (null) {
-                arr_put(a, "NULL", 4);
-                return;
-        }
-        int n = snprintf(tmp, sizeof(tmp), "%lld", v);
-        arr_put(a, tmp, (size_t)n);
-}
-
-static const char *arr_end(struct arr *a)
-{
-        if (a->len == 0)
-                arr_put(a, "{", 1);
-        arr_put(a, "}", 1);
-        return a->oom ? NULL : a->buf;
+        if (null)
+                pg_array_add(a, NULL);
+        else
+                pg_array_add_int(a, v);
 }
 
 static void done_done(void *arg, PGresult *const *results, size_t n, const char *error)
@@ -241,43 +182,38 @@ int store_outbox_record(struct store *s, const struct store_outcome *o, size_t n
             "INSERT INTO trace (correlation_id, step, at, detail)"
             " SELECT c, st, to_timestamp(a / 1000.0), d::jsonb"
             " FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS t(c, st, a, d)";
-        struct arr a[N_ARRS] = {0};
+        struct pg_array a[N_ARRS];
+        for (int i = 0; i < N_ARRS; i++)
+                pg_array_init(&a[i]);
         for (size_t i = 0; i < n_outcomes; i++) {
-                arr_num(&a[OUT_ID], o[i].id, false);
-                arr_str(&a[OUT_STATE], o[i].state);
-                arr_num(&a[OUT_ATT], o[i].attempts, false);
-                arr_num(&a[OUT_NEXT], o[i].next_attempt_ms, o[i].next_attempt_ms == 0);
-                arr_str(&a[OUT_ERR], o[i].last_error);
-                arr_num(&a[OUT_DELIV], o[i].delivered_ms, o[i].delivered_ms == 0);
+                pg_array_add_int(&a[OUT_ID], o[i].id);
+                pg_array_add(&a[OUT_STATE], o[i].state);
+                pg_array_add_int(&a[OUT_ATT], o[i].attempts);
+                add_int_or_null(&a[OUT_NEXT], o[i].next_attempt_ms, o[i].next_attempt_ms == 0);
+                pg_array_add(&a[OUT_ERR], o[i].last_error);
+                add_int_or_null(&a[OUT_DELIV], o[i].delivered_ms, o[i].delivered_ms == 0);
         }
         for (size_t i = 0; i < n_steps; i++) {
-                arr_str(&a[TR_CID], t[i].correlation_id);
-                arr_str(&a[TR_STEP], t[i].step);
-                arr_num(&a[TR_AT], t[i].at_ms, false);
-                arr_str(&a[TR_DETAIL], t[i].detail ? t[i].detail : "{}");
+                pg_array_add(&a[TR_CID], t[i].correlation_id);
+                pg_array_add(&a[TR_STEP], t[i].step);
+                pg_array_add_int(&a[TR_AT], t[i].at_ms);
+                pg_array_add(&a[TR_DETAIL], t[i].detail ? t[i].detail : "{}");
         }
         const char *p[N_ARRS];
-        bool oom = false;
-        for (int i = 0; i < N_ARRS; i++) {
-                p[i] = arr_end(&a[i]);
-                oom |= p[i] == NULL;
-        }
-        int rc = -1;
-        if (!oom) {
-                struct pg_stmt st[3] = {{"BEGIN", 0, NULL}};
-                size_t ns = 1;
-                if (n_outcomes > 0)
-                        st[ns++] = (struct pg_stmt){update_sql, 6, &p[OUT_ID]};
-                if (n_steps > 0)
-                        st[ns++] = (struct pg_stmt){trace_sql, 4, &p[TR_CID]};
-                struct pg_stmt all[4];
-                memcpy(all, st, ns * sizeof(st[0]));
-                all[ns++] = (struct pg_stmt){"COMMIT", 0, NULL};
-                struct od_req *r = od_req_new(arg);
-                if (r)
-                        r->done_cb = cb;
-                rc = submit(s, all, ns, done_done, r);
-        }
+        for (int i = 0; i < N_ARRS; i++)
+                p[i] = pg_array_text(&a[i]);
+        struct pg_stmt all[4] = {{"BEGIN", 0, NULL}};
+        size_t ns = 1;
+        if (n_outcomes > 0)
+                all[ns++] = (struct pg_stmt){update_sql, 6, &p[OUT_ID]};
+        if (n_steps > 0)
+                all[ns++] = (struct pg_stmt){trace_sql, 4, &p[TR_CID]};
+        all[ns++] = (struct pg_stmt){"COMMIT", 0, NULL};
+        struct od_req *r = od_req_new(arg);
+        if (r)
+                r->done_cb = cb;
+        /* pg_conn_submit copies the parameters. */
+        int rc = submit(s, all, ns, done_done, r);
         for (int i = 0; i < N_ARRS; i++)
                 free(a[i].buf);
         return rc;

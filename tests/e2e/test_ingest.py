@@ -11,7 +11,7 @@ import time
 import pytest
 
 import canon_msgs as m
-from e2e_util import wait_ready
+from e2e_util import wait_ready, wait_until
 from takt_e2e.daemon import default_body
 from takt_e2e.pg import psql
 
@@ -226,8 +226,10 @@ def test_503_while_postgres_is_down_then_recovers(daemon, database):
 def test_unmigrated_database_answers_503_naming_migrate(taktd, receiver, pg):
     conninfo = pg.create_database(f"e2e_unmigrated_{os.getpid()}")
     d = taktd(body=default_body(receiver.url), conninfo=conninfo, migrate=False)
-    r = d.get("/readyz")
-    assert r.status == 503 and "--migrate" in r.json["reason"], r
+    # "connecting" comes first; then the reason names the fix
+    r = wait_until(lambda: (lambda r: r if "--migrate" in r.json["reason"] else None)(
+        d.get("/readyz")), "/readyz naming taktd --migrate")
+    assert r.status == 503, r
     r = d.ingest("erp", m.released(wo="U-1"))
     assert r.status == 503 and "--migrate" in r.json["error"], r
     assert d.cli("--migrate").returncode == 0
