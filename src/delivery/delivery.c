@@ -60,6 +60,7 @@ static int apply_destination(struct delivery *d, const struct takt_destination *
                 dst->owner = d;
                 breaker_init(&dst->breaker);
                 dst->breaker_timer = evtimer_new(d->base, on_breaker_timer, dst);
+                dispatch_breaker_gauge(d, dst); /* every destination has a series */
                 dst->next = d->dests;
                 d->dests = dst;
         }

@@ -9,6 +9,16 @@
 #include "dispatch.h"
 #include "takt/log.h"
 
+/* takt_delivery_breaker_open follows the breaker after every decision. */
+void dispatch_breaker_gauge(struct delivery *d, const struct ddest *dst)
+{
+        if (d->metrics) {
+                const char *labels[] = {dst->name};
+                metrics_set(d->m.breaker_open, labels,
+                            dst->breaker.state == BREAKER_CLOSED ? 0 : 1);
+        }
+}
+
 static uint64_t next_random(struct delivery *d)
 {
         /* xorshift64*: jitter only, not security */
@@ -89,6 +99,7 @@ static void finish_attempt(struct delivery *d, struct dmsg *m, const struct atte
                          (unsigned long long)dst->cfg->breaker.open_ms);
                 dispatch_arm_breaker(d, dst);
         }
+        dispatch_breaker_gauge(d, dst);
         char *err =
             r->result == ATTEMPT_DELIVERED ? NULL : error_text(r->status, r->error, r->body);
         json_t *detail = json_pack("{s:s, s:I, s:i, s:s, s:f}", "destination", dst->name, "id",
@@ -219,7 +230,9 @@ static void pump(struct delivery *d, struct ddest *dst)
                         finish_attempt(d, m, &r, false);
                         continue;
                 }
-                if (!breaker_admit(&dst->breaker, &dst->cfg->breaker, delivery_now_ms())) {
+                bool admitted = breaker_admit(&dst->breaker, &dst->cfg->breaker, delivery_now_ms());
+                dispatch_breaker_gauge(d, dst);
+                if (!admitted) {
                         free(body);
                         dispatch_arm_breaker(d, dst);
                         return;

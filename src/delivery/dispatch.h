@@ -92,6 +92,7 @@ struct dstep {
 
 struct delivery_metrics {
         struct metric_family *attempts, *duration, *end_to_end, *outbox, *oldest;
+        struct metric_family *breaker_open; /* takt_delivery_breaker_open{destination} */
 };
 
 struct delivery {
@@ -175,6 +176,8 @@ void dispatch_kick(struct delivery *d);
 void dispatch_pump_all(struct delivery *d);
 void dispatch_attempt_done(void *arg, const struct attempt_report *r);
 void dispatch_arm_breaker(struct delivery *d, struct ddest *dst);
+/* Set takt_delivery_breaker_open{destination} from the breaker's state. */
+void dispatch_breaker_gauge(struct delivery *d, const struct ddest *dst);
 
 /* ---- outcomes.c ---- */
 void outcomes_metrics_init(struct delivery *d);

@@ -38,6 +38,10 @@ void outcomes_metrics_init(struct delivery *d)
         d->m.oldest = metrics_family(d->metrics, "takt_outbox_oldest_pending_seconds",
                                      "Age of the oldest pending outbox message.", METRIC_GAUGE,
                                      dest, NULL, 0);
+        d->m.breaker_open =
+            metrics_family(d->metrics, "takt_delivery_breaker_open",
+                           "1 while the destination's circuit breaker is open or half-open.",
+                           METRIC_GAUGE, dest, NULL, 0);
 }
 
 static bool grow(void **arr, size_t *cap, size_t n, size_t size)
