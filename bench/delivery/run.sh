@@ -49,7 +49,8 @@ if [[ ${1:-} != --inner ]]; then
         cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release \
                 -DCMAKE_C_FLAGS=-Wno-error=maybe-uninitialized >/dev/null
         cmake --build "$BUILD" -j2 -t "${TARGETS[@]}"
-        exec bash "$ROOT/tests/harness/with-postgres.sh" bash "$HERE/run.sh" --inner
+        # a durable server: the numbers are for messages that survive a crash
+        TAKT_PG_FSYNC=on exec bash "$ROOT/tests/harness/with-postgres.sh" bash "$HERE/run.sh" --inner
 fi
 
 : "${TAKT_PG_CONNINFO:?run.sh --inner needs TAKT_PG_CONNINFO (tests/harness/with-postgres.sh)}"

@@ -32,7 +32,8 @@ if [[ ${1:-} != --inner ]]; then
         if [[ -f $ROOT/src/main.c ]]; then
                 cmake --build "$BUILD" -j2 -t taktd
         fi
-        exec bash "$ROOT/tests/harness/with-postgres.sh" bash "$HERE/run.sh" --inner
+        # a durable server: the numbers are for messages that survive a crash
+        TAKT_PG_FSYNC=on exec bash "$ROOT/tests/harness/with-postgres.sh" bash "$HERE/run.sh" --inner
 fi
 
 : "${TAKT_PG_CONNINFO:?run.sh --inner needs TAKT_PG_CONNINFO (tests/harness/with-postgres.sh)}"

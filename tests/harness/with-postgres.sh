@@ -8,6 +8,8 @@
 #   TAKT_PG_BIN       the PostgreSQL binaries
 #   TAKT_PG_DATADIR   the cluster (for tests/harness/pg-stop.sh and pg-start.sh)
 #   PGHOST PGPORT PGUSER
+# TAKT_PG_FSYNC=on makes the server durable (fsync, full_page_writes): the
+# benchmarks use it; tests run with fsync off for speed.
 # runs COMMAND, then stops the server and removes the directory on every exit
 # path, exiting with COMMAND's status.
 set -eu
@@ -66,8 +68,8 @@ for try in $(seq 1 50); do
 port = $candidate
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$sockdir'
-fsync = off
-full_page_writes = off
+fsync = ${TAKT_PG_FSYNC:-off}
+full_page_writes = ${TAKT_PG_FSYNC:-off}
 synchronous_commit = on
 max_connections = 100
 log_min_messages = warning
