@@ -2,12 +2,19 @@
  *
  * A small state machine (pg_conn.h): CONNECTING drives PQconnectPoll; IDLE
  * waits for readability only (NOTIFY, or the server going away); BUSY runs
- * the request at the head of the FIFO: every statement is sent with
- * PQsendQueryParams in pipeline mode, then one PQpipelineSync; the output is
+ * the request at the head of the FIFO: every statement is sent in pipeline
+ * mode, then one PQpipelineSync; the output is
  * flushed with PQflush (waiting READ|WRITE while it returns 1); results are
  * collected per statement up to PGRES_PIPELINE_SYNC, and only then is the
  * request's callback called. The socket is re-read with PQsocket() before
  * every wait because libpq may change it while connecting.
+ *
+ * Statements with parameters are prepared once per connection (planning
+ * costs more than running the small statements takt sends): before a
+ * request that uses one not yet prepared, an internal request PREPAREs them;
+ * the request then uses PQsendQueryPrepared. A statement whose PREPARE
+ * failed is sent unprepared (PQsendQueryParams), so the error, if any, is
+ * the request's own. A reconnect starts with no prepared statements.
  *
  * A failure anywhere (send, flush, read, connection lost) is handled in one
  * place, pgc_fail(): the socket is closed, every queued or in-flight request
@@ -42,7 +49,15 @@ enum pgc_state {
 struct pgc_stmt {
         char *sql; /* owned */
         int n_params;
-        char **params; /* owned array of owned strings (NULL = SQL NULL) */
+        char **params;  /* owned array of owned strings (NULL = SQL NULL) */
+        char pname[24]; /* prepare requests: the statement name to create */
+};
+
+/* A statement prepared on the current connection. */
+struct pgc_prepared {
+        struct pgc_prepared *next;
+        char *sql; /* owned */
+        char name[24];
 };
 
 struct pgc_req {
@@ -52,8 +67,10 @@ struct pgc_req {
         PGresult **results; /* owned, n slots */
         size_t cur;         /* the statement whose results arrive now */
         char *error;        /* owned: the first error */
-        pg_done_cb cb;      /* NULL for internal requests (LISTEN) */
+        pg_done_cb cb;      /* NULL for internal requests (LISTEN, PREPARE) */
         void *arg;
+        bool is_prepare;    /* an internal PREPARE request */
+        bool prepare_tried; /* its statements were offered for preparing */
 };
 
 struct pgc_listen {
@@ -81,8 +98,10 @@ struct pg_conn {
         unsigned failures; /* connect attempts failed in a row */
         char last_error[512];
 
-        struct pgc_req *head, *tail; /* FIFO; head is in flight while BUSY */
-        struct pgc_listen *listens;  /* owned list */
+        struct pgc_req *head, *tail;   /* FIFO; head is in flight while BUSY */
+        struct pgc_listen *listens;    /* owned list */
+        struct pgc_prepared *prepared; /* owned list, for the current connection */
+        unsigned next_name;            /* statement names: takt_<n> */
 };
 
 static void pgc_io_cb(evutil_socket_t fd, short what, void *arg);
@@ -146,6 +165,73 @@ static void req_finish(struct pgc_req *r, const char *error)
         if (r->cb)
                 r->cb(r->arg, (PGresult *const *)r->results, r->n, error);
         req_free(r);
+}
+
+/* ---- prepared statements ---- */
+
+static const char *prepared_name(const struct pg_conn *c, const char *sql)
+{
+        for (const struct pgc_prepared *p = c->prepared; p; p = p->next)
+                if (strcmp(p->sql, sql) == 0)
+                        return p->name;
+        return NULL;
+}
+
+static void prepared_clear(struct pg_conn *c)
+{
+        while (c->prepared) {
+                struct pgc_prepared *p = c->prepared;
+                c->prepared = p->next;
+                free(p->sql);
+                free(p);
+        }
+}
+
+/* An internal request that PREPAREs r's parameterized statements not yet
+ * prepared (each once), or NULL when there are none. */
+static struct pgc_req *prepare_request_for(struct pg_conn *c, const struct pgc_req *r)
+{
+        size_t n = 0;
+        struct pgc_stmt *todo = xcalloc(r->n, sizeof(*todo));
+        for (size_t i = 0; i < r->n; i++) {
+                const struct pgc_stmt *s = &r->stmts[i];
+                bool seen = s->n_params == 0 || prepared_name(c, s->sql);
+                for (size_t k = 0; k < n && !seen; k++)
+                        seen = strcmp(todo[k].sql, s->sql) == 0;
+                if (seen)
+                        continue;
+                todo[n].sql = xstrdup(s->sql);
+                todo[n].n_params = s->n_params;
+                todo[n].params = xcalloc((size_t)s->n_params, sizeof(char *)); /* unused */
+                snprintf(todo[n].pname, sizeof(todo[n].pname), "takt_%u", c->next_name++);
+                n++;
+        }
+        if (n == 0) {
+                free(todo);
+                return NULL;
+        }
+        struct pgc_req *p = xcalloc(1, sizeof(*p));
+        p->stmts = todo;
+        p->n = n;
+        p->results = xcalloc(n, sizeof(*p->results));
+        p->is_prepare = true;
+        return p;
+}
+
+/* A PREPARE request finished: remember what succeeded. */
+static void prepared_note(struct pg_conn *c, const struct pgc_req *r)
+{
+        for (size_t i = 0; i < r->n; i++) {
+                if (!r->results[i] || PQresultStatus(r->results[i]) != PGRES_COMMAND_OK) {
+                        log_debug("store.pg.prepare_failed", "conn=%s", c->name);
+                        continue;
+                }
+                struct pgc_prepared *p = xcalloc(1, sizeof(*p));
+                p->sql = xstrdup(r->stmts[i].sql);
+                memcpy(p->name, r->stmts[i].pname, sizeof(p->name));
+                p->next = c->prepared;
+                c->prepared = p;
+        }
 }
 
 static void enqueue(struct pg_conn *c, struct pgc_req *r)
@@ -314,6 +400,7 @@ static void pgc_connected(struct pg_conn *c)
         }
         c->state = PGC_IDLE;
         c->was_up = true;
+        prepared_clear(c); /* a new session has none */
         c->backoff_ms = 0;
         c->failures = 0;
         c->last_error[0] = '\0';
@@ -383,14 +470,29 @@ static void pgc_start_next(struct pg_conn *c)
                 pgc_wait(c, EV_READ, 0);
                 return;
         }
+        if (!r->is_prepare && !r->prepare_tried) {
+                r->prepare_tried = true;
+                struct pgc_req *p = prepare_request_for(c, r);
+                if (p) {
+                        p->next = r;
+                        c->head = r = p;
+                }
+        }
         if (!PQenterPipelineMode(c->pg)) {
                 pgc_fail_later(c);
                 return;
         }
         for (size_t i = 0; i < r->n; i++) {
                 const struct pgc_stmt *s = &r->stmts[i];
-                if (!PQsendQueryParams(c->pg, s->sql, s->n_params, NULL,
-                                       (const char *const *)s->params, NULL, NULL, 0)) {
+                const char *const *params = (const char *const *)s->params;
+                const char *name =
+                    r->is_prepare || s->n_params == 0 ? NULL : prepared_name(c, s->sql);
+                int ok = r->is_prepare ? PQsendPrepare(c->pg, s->pname, s->sql, s->n_params, NULL)
+                         : name
+                             ? PQsendQueryPrepared(c->pg, name, s->n_params, params, NULL, NULL, 0)
+                             : PQsendQueryParams(c->pg, s->sql, s->n_params, NULL, params, NULL,
+                                                 NULL, 0);
+                if (!ok) {
                         pgc_fail_later(c);
                         return;
                 }
@@ -453,6 +555,8 @@ static void pgc_complete(struct pg_conn *c)
         PQexitPipelineMode(c->pg);
         c->state = PGC_IDLE;
         dispatch_notifies(c);
+        if (r->is_prepare)
+                prepared_note(c, r);
         req_finish(r, r->error);
         pgc_start_next(c);
 }
@@ -558,6 +662,7 @@ void pg_conn_free(struct pg_conn *c)
         }
         free(c->conninfo);
         free(c->name);
+        prepared_clear(c);
         free(c);
 }
 

@@ -136,6 +136,42 @@ static void test_pipeline_results(void **state)
         }
 }
 
+/* Parameterized statements are prepared once per connection and reused; a
+ * statement that cannot be prepared still runs (and reports its own error). */
+static void test_statements_are_prepared_once(void **state)
+{
+        struct conn_fixture *f = *state;
+        const char *p1[] = {"1"};
+        const struct pg_stmt twice[] = {
+            {"SELECT $1::int * 2", 1, p1},
+            {"SELECT $1::int * 2", 1, p1},
+        };
+        for (int round = 0; round < 3; round++) {
+                struct reply r = {0};
+                run_request(f, twice, 2, &r);
+                assert_string_equal(r.error, "");
+                assert_string_equal(r.value[0], "2");
+                assert_string_equal(r.value[1], "2");
+        }
+        const struct pg_stmt count = {
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", 1,
+            (const char *[]){"SELECT $1::int * 2"}};
+        struct reply c = {0};
+        run_request(f, &count, 1, &c);
+        assert_string_equal(c.error, "");
+        assert_string_equal(c.value[0], "1");
+
+        const struct pg_stmt bad = {"SELECT $1::int FROM no_such_table", 1, p1};
+        struct reply b = {0};
+        run_request(f, &bad, 1, &b);
+        assert_non_null(strstr(b.error, "no_such_table"));
+        const struct pg_stmt after = {"SELECT $1::int + 1", 1, p1};
+        struct reply a = {0};
+        run_request(f, &after, 1, &a);
+        assert_string_equal(a.error, "");
+        assert_string_equal(a.value[0], "2");
+}
+
 static void test_error_aborts_rest_of_pipeline(void **state)
 {
         struct conn_fixture *f = *state;
@@ -275,6 +311,7 @@ int main(void)
                 return 1;
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_pipeline_results, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_statements_are_prepared_once, setup, teardown),
             cmocka_unit_test_setup_teardown(test_error_aborts_rest_of_pipeline, setup, teardown),
             cmocka_unit_test_setup_teardown(test_fifo_order, setup, teardown),
             cmocka_unit_test(test_submit_while_down),
