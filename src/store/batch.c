@@ -89,6 +89,7 @@ enum batch_state {
 
 struct outbox_put {
         char *destination, *lane, *envelope; /* owned; envelope as JSON text */
+        json_t *env_ref;                     /* owned reference: the row's envelope */
         char *plant, *work_order;            /* owned, from the envelope (may be NULL) */
         bool held;
 };
@@ -269,6 +270,7 @@ static void batch_destroy(struct store_batch *b)
                 free(p->destination);
                 free(p->lane);
                 free(p->envelope);
+                json_decref(p->env_ref);
                 free(p->plant);
                 free(p->work_order);
         }
@@ -493,6 +495,8 @@ void store_batch_put_outbox(struct store_batch *b, const char *destination, cons
         p->destination = xstrdup(destination);
         p->lane = xstrdup(lane);
         p->envelope = json_dumps(envelope, JSON_COMPACT);
+        /* the committed row hands this on, so the RETURNING text is not parsed */
+        p->env_ref = json_incref((json_t *)envelope);
         p->plant = xstrdup(json_str(envelope, "plant"));
         p->work_order = xstrdup(json_str(envelope, "work_order"));
         p->held = held;
@@ -531,7 +535,10 @@ static int row_by_id(const void *a, const void *b)
         return (x->id > y->id) - (x->id < y->id);
 }
 
-static void phase2_collect(struct store_batch *b, const PGresult *res)
+/* puts: the outbox INSERT's rows come back in put order (ORDER BY ord), so
+ * row r takes the envelope of put r; NULL for the release UPDATE's rows. */
+static void phase2_collect(struct store_batch *b, const PGresult *res,
+                           const struct outbox_put *puts)
 {
         if (!res)
                 return;
@@ -542,7 +549,9 @@ static void phase2_collect(struct store_batch *b, const PGresult *res)
                 abort(); /* out of memory */
         b->rows = grown;
         for (int r = 0; r < n; r++)
-                store_outbox_row_from_result(res, r, &b->rows[b->n_rows++]);
+                store_outbox_row_with_envelope(res, r, &b->rows[b->n_rows++],
+                                               puts && (size_t)r < b->n_outbox ? puts[r].env_ref
+                                                                               : NULL);
 }
 
 /* Statement indexes of phase 2 whose rows the dispatcher gets. */
@@ -629,9 +638,9 @@ static void phase2_done(void *arg, PGresult *const *results, size_t n, const cha
                 return;
         }
         if (release_at >= 0)
-                phase2_collect(b, results[release_at]);
+                phase2_collect(b, results[release_at], NULL);
         if (outbox_at >= 0)
-                phase2_collect(b, results[outbox_at]);
+                phase2_collect(b, results[outbox_at], b->outbox);
         if (b->n_rows > 1)
                 qsort(b->rows, b->n_rows, sizeof(*b->rows), row_by_id);
         batch_release(b, false);

@@ -40,6 +40,12 @@ static int64_t int_col(const PGresult *res, int row, int col)
 
 void store_outbox_row_from_result(const PGresult *res, int row, struct store_outbox_row *out)
 {
+        store_outbox_row_with_envelope(res, row, out, NULL);
+}
+
+void store_outbox_row_with_envelope(const PGresult *res, int row, struct store_outbox_row *out,
+                                    json_t *envelope)
+{
         memset(out, 0, sizeof(*out));
         out->id = int_col(res, row, COL_ID);
         out->destination = text_col(res, row, COL_DESTINATION);
@@ -49,7 +55,9 @@ void store_outbox_row_from_result(const PGresult *res, int row, struct store_out
         out->type = text_col(res, row, COL_TYPE);
         out->message_id = text_col(res, row, COL_MESSAGE_ID);
         out->correlation_id = text_col(res, row, COL_CORRELATION_ID);
-        if (!PQgetisnull(res, row, COL_ENVELOPE))
+        if (envelope)
+                out->envelope = json_incref(envelope);
+        else if (!PQgetisnull(res, row, COL_ENVELOPE))
                 out->envelope = json_loads(PQgetvalue(res, row, COL_ENVELOPE), 0, NULL);
         out->state = text_col(res, row, COL_STATE);
         out->attempts = (int)int_col(res, row, COL_ATTEMPTS);

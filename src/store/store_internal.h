@@ -21,6 +21,10 @@ struct pg_conn *store_conn_listen(struct store *s);
         "(extract(epoch from next_attempt_at) * 1000)::bigint, "                                   \
         "(extract(epoch from created_at) * 1000)::bigint"
 void store_outbox_row_from_result(const PGresult *res, int row, struct store_outbox_row *out);
+/* The same with the envelope the caller already has in memory (a new
+ * reference is taken) instead of parsing the column; NULL parses it. */
+void store_outbox_row_with_envelope(const PGresult *res, int row, struct store_outbox_row *out,
+                                    json_t *envelope);
 
 /* ---- shared inside the module (added by the store; not used by delivery) ---- */
 
