@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ctest-tree.sh BUILD_DIR COUNTS_FILE [plain] — runs one build tree's tests (called by
+# ctest-tree.sh BUILD_DIR COUNTS_FILE [plain|fuzz] — runs one build tree's tests (called by
 # scripts/test.sh inside tests/harness/with-postgres.sh, so TAKT_PG_CONNINFO is
 # set). Unit tests run two at a time; integration tests run one at a time
 # (their RUN_SERIAL property); tests with neither label run last. Writes
@@ -7,7 +7,7 @@
 # "plain" (the unsanitized tree): only the unit tests and the tests labelled
 # plain (valgrind, the Debian package), which need an unsanitized binary;
 # every integration test runs in the sanitizer tree, where it also checks
-# memory.
+# memory. "fuzz" (the clang tree): the bounded libFuzzer run only.
 set -uo pipefail
 
 dir=$1
@@ -41,10 +41,13 @@ run_label() {
         rm -f "$log"
 }
 
-run_label unit -L '^unit$' -j2
-if [[ $mode == plain ]]; then
+if [[ $mode == fuzz ]]; then
+        run_label fuzz -L '^fuzz$' -j1
+elif [[ $mode == plain ]]; then
+        run_label unit -L '^unit$' -j2
         run_label plain -L '^plain$' -j1
 else
+        run_label unit -L '^unit$' -j2
         run_label integration -L '^integration$' -j1
         run_label other -LE '^(unit|integration)$' -j1
 fi

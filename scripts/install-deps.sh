@@ -24,8 +24,9 @@ PACKAGES=(
         python3              # e2e test runner
         python3-pytest       # e2e test framework (Debian's, never pip)
         curl                 # manual checks, scripts
-        valgrind             # memory checks by hand
+        valgrind             # e2e_valgrind: the daemon under memcheck
         clang                # fuzz targets, clang-format
+        libclang-rt-14-dev   # libFuzzer runtime (bounded fuzz run in the suite)
 )
 
 missing=()

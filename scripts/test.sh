@@ -7,7 +7,8 @@
 # 3. runs ctest inside tests/harness/with-postgres.sh, which gives
 #    the integration tests a throwaway PostgreSQL 15 (scripts/ctest-tree.sh):
 #    every test in build-asan/, and in build/ the unit tests plus those that
-#    need an unsanitized binary (valgrind, the Debian package).
+#    need an unsanitized binary (valgrind, the Debian package); and a
+#    bounded libFuzzer run of the dialect engine (build-fuzz/, clang).
 #
 # Fails when a build fails, a test fails, or a tree runs no test at all. Ends
 # with one "takt: N passed, N failed" line. Budget: under 10 minutes on 2 cores.
@@ -41,6 +42,16 @@ configure_build() {
 }
 configure_build build -DTAKT_SANITIZE=OFF
 configure_build build-asan -DTAKT_SANITIZE=ON
+# The dialect engine's libFuzzer target needs clang; only that target is built.
+phase "configure build-fuzz"
+mkdir -p build-fuzz
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAKT_SANITIZE=ON \
+        -DTAKT_FUZZ=ON >build-fuzz/configure.log 2>&1 || {
+        cat build-fuzz/configure.log
+        exit 1
+}
+phase "build build-fuzz"
+cmake --build build-fuzz -j"$JOBS" -t fuzz_dialect
 
 HARNESS=tests/harness/with-postgres.sh
 if [[ ! -f $HARNESS ]]; then
@@ -57,11 +68,12 @@ failed=0
 status=0
 # The unsanitized tree runs its unit tests and what needs a plain binary
 # (valgrind, the Debian package); the sanitizer tree runs everything.
-for tree in build build-asan; do
+for tree in build build-asan build-fuzz; do
         phase "tests in $tree"
         counts=$(mktemp)
         mode=all
         [[ $tree == build ]] && mode=plain
+        [[ $tree == build-fuzz ]] && mode=fuzz
         if ! bash "$HARNESS" bash scripts/ctest-tree.sh "$tree" "$counts" "$mode" </dev/null; then
                 status=1
         fi
