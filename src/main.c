@@ -155,11 +155,11 @@ static void on_delivery_drained(void *arg)
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 {
         struct takt *t = arg;
-        if ((ingest_pending(t->ingest) == 0 && t->delivery_drained)) {
+        if (ingest_pending(t->ingest) == 0 && t->delivery_drained) {
                 event_base_loopexit(t->base, NULL);
                 return;
         }
-        struct timeval tv = {0, 20 * 1000};
+        struct timeval tv = {0, 20000};
         evtimer_add(t->drain_timer, &tv);
 }
 

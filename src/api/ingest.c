@@ -8,6 +8,7 @@
  * so no 202 precedes its COMMIT. */
 #include "ingest_internal.h"
 
+#include <errno.h>
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,15 +283,19 @@ static void reject_msg(struct http_request *http, int status, const char *status
         reject(http, status, json_pack("{s:s, s:s}", "status", status_word, "error", message));
 }
 
+/* A random (version 4) UUID. getrandom(2) without flags only waits for the
+ * kernel's entropy pool at early boot; for 16 bytes it fails only when a
+ * signal interrupts it (retried) or on kernels older than 3.17 (unsupported:
+ * takt refuses to make up ids). */
 static void new_correlation_id(char out[37])
 {
         unsigned char r[16];
-        if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
-                /* getrandom on Linux >= 3.17 does not fail for 16 bytes; keep a
-                 * unique fallback anyway. */
-                uint64_t t = (uint64_t)ingest_now_ms();
-                memcpy(r, &t, sizeof(t));
-                memcpy(r + 8, &out, sizeof(void *));
+        ssize_t got;
+        while ((got = getrandom(r, sizeof(r), 0)) < 0 && errno == EINTR)
+                ;
+        if (got != (ssize_t)sizeof(r)) {
+                log_error("ingest.no_randomness", "error=\"%s\"", strerror(errno));
+                abort();
         }
         r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
         r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);

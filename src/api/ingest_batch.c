@@ -142,21 +142,21 @@ static void decide_http(struct decide_ctx *ctx, struct ingest_req *req)
                         it->result = "duplicate";
                         continue;
                 }
+                char prefix[32] = "";
+                if (req->is_batch)
+                        snprintf(prefix, sizeof(prefix), "/%zu", i);
                 const char *plant_code = canon_str(it->env, "plant");
                 const char *wo = canon_str(it->env, "work_order");
                 const struct takt_plant *plant = takt_config_plant(ctx->ing->cfg, plant_code);
                 if (!plant) { /* removed by a reload since intake */
-                        canon_errors_add(&errs, req->is_batch ? "" : "", "/plant",
-                                         "plant %s is not configured", plant_code);
+                        canon_errors_add(&errs, prefix, "/plant", "plant %s is not configured",
+                                         plant_code);
                         fail_status = 422;
                         it->result = "invalid";
                         continue;
                 }
                 const json_t *doc = wo ? current_doc(ctx, overlay, plant_code, wo) : NULL;
                 orch_apply(doc, plant, it->env, it->type, ctx->now_ms, &outs[i]);
-                char prefix[32] = "";
-                if (req->is_batch)
-                        snprintf(prefix, sizeof(prefix), "/%zu", i);
                 switch (outs[i].result) {
                 case ORCH_INVALID:
                         prefixed_errors(&errs, &outs[i].errors, prefix);
