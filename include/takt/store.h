@@ -81,8 +81,12 @@ struct store_outbox_row {
         char *type;
         char *message_id; /* the canonical envelope's id */
         char *correlation_id;
-        json_t *envelope; /* owned reference: the canonical envelope */
-        char *state;      /* pending | held | delivered | failed */
+        json_t *envelope;    /* owned reference: the canonical envelope, or NULL when
+                              * only envelope_text is known (rows read back from
+                              * PostgreSQL: parsed only where the JSON is needed,
+                              * e.g. for a dialect mapping) */
+        char *envelope_text; /* owned: the stored envelope as JSON text, or NULL */
+        char *state;         /* pending | held | delivered | failed */
         int attempts;
         int64_t next_attempt_ms;
         int64_t created_ms; /* accepted (commit) time */

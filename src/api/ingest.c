@@ -490,8 +490,13 @@ void ingest_delivered(struct ingest *ing, const struct store_outbox_row *row,
         if (strcmp(row->type, "work_order.released") != 0 &&
             strcmp(row->type, "work_order.completed") != 0)
                 return;
+        json_t *env = row->envelope        ? json_incref(row->envelope)
+                      : row->envelope_text ? json_loads(row->envelope_text, 0, NULL)
+                                           : NULL;
+        if (!env)
+                return;
         struct ingest_req *req = internal_req(ing, INGEST_DELIVERED, row->plant, row->work_order);
-        req->delivered_env = json_incref(row->envelope);
+        req->delivered_env = env;
         req->dest_kind = dest->kind;
         ingest_enqueue(ing, req);
 }

@@ -164,14 +164,31 @@ void dispatch_attempt_done(void *arg, const struct attempt_report *r)
 }
 
 /* The body for the destination: its dialect for HTTP, the canonical
- * envelope for Kafka. NULL with *error set on a mapping error. */
+ * envelope for Kafka. The canonical envelope goes out as the text it was
+ * stored as when that is known (no parse, no dump); a dialect needs the
+ * JSON. NULL with *error set on a mapping error. */
 static char *render(struct ddest *dst, struct dmsg *m, char *error, size_t errlen)
 {
-        json_t *out = m->row.envelope ? json_incref(m->row.envelope) : NULL;
-        if (out && dst->cfg->type == TAKT_DEST_HTTP) {
+        const struct store_outbox_row *row = &m->row;
+        bool as_is = dst->cfg->type != TAKT_DEST_HTTP || dst->dialect == NULL;
+        if (as_is && row->envelope_text) {
+                char *body = strdup(row->envelope_text);
+                if (body == NULL)
+                        snprintf(error, errlen, "out of memory");
+                return body;
+        }
+        json_t *env = row->envelope        ? json_incref(row->envelope)
+                      : row->envelope_text ? json_loads(row->envelope_text, 0, NULL)
+                                           : NULL;
+        if (env == NULL) {
+                snprintf(error, errlen, "no envelope");
+                return NULL;
+        }
+        json_t *out = env;
+        if (!as_is) {
                 struct canon_errors errs = {0};
-                json_decref(out);
-                out = dialect_outbound(dst->dialect, m->row.envelope, &errs);
+                out = dialect_outbound(dst->dialect, env, &errs);
+                json_decref(env);
                 if (out == NULL) {
                         int n = snprintf(error, errlen, "mapping: %.100s ",
                                          errs.count ? errs.items[0].path : "");
@@ -180,10 +197,6 @@ static char *render(struct ddest *dst, struct dmsg *m, char *error, size_t errle
                                          errs.count ? errs.items[0].message : "failed");
                         return NULL;
                 }
-        }
-        if (out == NULL) {
-                snprintf(error, errlen, "no envelope");
-                return NULL;
         }
         char *body = json_dumps(out, JSON_COMPACT);
         json_decref(out);

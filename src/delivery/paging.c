@@ -248,6 +248,7 @@ static void submit_one(struct delivery *d, const struct store_outbox_row *src)
         row.message_id = src->message_id ? strdup(src->message_id) : NULL;
         row.correlation_id = src->correlation_id ? strdup(src->correlation_id) : NULL;
         row.envelope = src->envelope ? json_incref(src->envelope) : NULL;
+        row.envelope_text = src->envelope_text ? strdup(src->envelope_text) : NULL;
         row.state = strdup("pending");
         if (row.destination == NULL || row.lane == NULL || row.state == NULL) {
                 store_outbox_row_clear(&row);

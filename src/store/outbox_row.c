@@ -57,8 +57,8 @@ void store_outbox_row_with_envelope(const PGresult *res, int row, struct store_o
         out->correlation_id = text_col(res, row, COL_CORRELATION_ID);
         if (envelope)
                 out->envelope = json_incref(envelope);
-        else if (!PQgetisnull(res, row, COL_ENVELOPE))
-                out->envelope = json_loads(PQgetvalue(res, row, COL_ENVELOPE), 0, NULL);
+        else
+                out->envelope_text = text_col(res, row, COL_ENVELOPE);
         out->state = text_col(res, row, COL_STATE);
         out->attempts = (int)int_col(res, row, COL_ATTEMPTS);
         out->next_attempt_ms = int_col(res, row, COL_NEXT_ATTEMPT_MS);
@@ -77,6 +77,7 @@ void store_outbox_row_clear(struct store_outbox_row *row)
         free(row->message_id);
         free(row->correlation_id);
         json_decref(row->envelope);
+        free(row->envelope_text);
         free(row->state);
         memset(row, 0, sizeof(*row));
 }

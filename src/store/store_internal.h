@@ -22,7 +22,8 @@ struct pg_conn *store_conn_listen(struct store *s);
         "(extract(epoch from created_at) * 1000)::bigint"
 void store_outbox_row_from_result(const PGresult *res, int row, struct store_outbox_row *out);
 /* The same with the envelope the caller already has in memory (a new
- * reference is taken) instead of parsing the column; NULL parses it. */
+ * reference is taken); with NULL the column's text is kept as
+ * envelope_text, unparsed (store_outbox_row_from_result does that). */
 void store_outbox_row_with_envelope(const PGresult *res, int row, struct store_outbox_row *out,
                                     json_t *envelope);
 
