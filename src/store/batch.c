@@ -89,7 +89,6 @@ enum batch_state {
 
 struct outbox_put {
         char *destination, *lane, *envelope; /* owned; envelope as JSON text */
-        json_t *env_ref;                     /* owned reference: the row's envelope */
         char *plant, *work_order;            /* owned, from the envelope (may be NULL) */
         bool held;
 };
@@ -270,7 +269,6 @@ static void batch_destroy(struct store_batch *b)
                 free(p->destination);
                 free(p->lane);
                 free(p->envelope);
-                json_decref(p->env_ref);
                 free(p->plant);
                 free(p->work_order);
         }
@@ -494,9 +492,7 @@ void store_batch_put_outbox(struct store_batch *b, const char *destination, cons
         struct outbox_put *p = &b->outbox[b->n_outbox++];
         p->destination = xstrdup(destination);
         p->lane = xstrdup(lane);
-        p->envelope = json_dumps(envelope, JSON_COMPACT);
-        /* the committed row hands this on, so the RETURNING text is not parsed */
-        p->env_ref = json_incref((json_t *)envelope);
+        p->envelope = json_dumps(envelope, JSON_COMPACT); /* handed to the committed row */
         p->plant = xstrdup(json_str(envelope, "plant"));
         p->work_order = xstrdup(json_str(envelope, "work_order"));
         p->held = held;
@@ -536,9 +532,9 @@ static int row_by_id(const void *a, const void *b)
 }
 
 /* puts: the outbox INSERT's rows come back in put order (ORDER BY ord), so
- * row r takes the envelope of put r; NULL for the release UPDATE's rows. */
-static void phase2_collect(struct store_batch *b, const PGresult *res,
-                           const struct outbox_put *puts)
+ * row r takes the envelope text of put r; NULL for the release UPDATE's
+ * rows, which copy the column. */
+static void phase2_collect(struct store_batch *b, const PGresult *res, struct outbox_put *puts)
 {
         if (!res)
                 return;
@@ -548,10 +544,14 @@ static void phase2_collect(struct store_batch *b, const PGresult *res,
         if (!grown)
                 abort(); /* out of memory */
         b->rows = grown;
-        for (int r = 0; r < n; r++)
-                store_outbox_row_with_envelope(res, r, &b->rows[b->n_rows++],
-                                               puts && (size_t)r < b->n_outbox ? puts[r].env_ref
-                                                                               : NULL);
+        for (int r = 0; r < n; r++) {
+                char *text = NULL;
+                if (puts && (size_t)r < b->n_outbox) {
+                        text = puts[r].envelope;
+                        puts[r].envelope = NULL;
+                }
+                store_outbox_row_with_text(res, r, &b->rows[b->n_rows++], text);
+        }
 }
 
 /* Statement indexes of phase 2 whose rows the dispatcher gets. */

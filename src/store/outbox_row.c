@@ -40,11 +40,11 @@ static int64_t int_col(const PGresult *res, int row, int col)
 
 void store_outbox_row_from_result(const PGresult *res, int row, struct store_outbox_row *out)
 {
-        store_outbox_row_with_envelope(res, row, out, NULL);
+        store_outbox_row_with_text(res, row, out, NULL);
 }
 
-void store_outbox_row_with_envelope(const PGresult *res, int row, struct store_outbox_row *out,
-                                    json_t *envelope)
+void store_outbox_row_with_text(const PGresult *res, int row, struct store_outbox_row *out,
+                                char *envelope_text)
 {
         memset(out, 0, sizeof(*out));
         out->id = int_col(res, row, COL_ID);
@@ -55,10 +55,7 @@ void store_outbox_row_with_envelope(const PGresult *res, int row, struct store_o
         out->type = text_col(res, row, COL_TYPE);
         out->message_id = text_col(res, row, COL_MESSAGE_ID);
         out->correlation_id = text_col(res, row, COL_CORRELATION_ID);
-        if (envelope)
-                out->envelope = json_incref(envelope);
-        else
-                out->envelope_text = text_col(res, row, COL_ENVELOPE);
+        out->envelope_text = envelope_text ? envelope_text : text_col(res, row, COL_ENVELOPE);
         out->state = text_col(res, row, COL_STATE);
         out->attempts = (int)int_col(res, row, COL_ATTEMPTS);
         out->next_attempt_ms = int_col(res, row, COL_NEXT_ATTEMPT_MS);

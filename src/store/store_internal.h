@@ -21,11 +21,12 @@ struct pg_conn *store_conn_listen(struct store *s);
         "(extract(epoch from next_attempt_at) * 1000)::bigint, "                                   \
         "(extract(epoch from created_at) * 1000)::bigint"
 void store_outbox_row_from_result(const PGresult *res, int row, struct store_outbox_row *out);
-/* The same with the envelope the caller already has in memory (a new
- * reference is taken); with NULL the column's text is kept as
- * envelope_text, unparsed (store_outbox_row_from_result does that). */
-void store_outbox_row_with_envelope(const PGresult *res, int row, struct store_outbox_row *out,
-                                    json_t *envelope);
+/* Rows keep the envelope as text (envelope_text; envelope stays NULL): the
+ * dispatcher sends canonical envelopes as they are, and whoever needs the
+ * JSON parses it. With envelope_text non-NULL that text is taken (owned by
+ * the row from then on) instead of copying the column. */
+void store_outbox_row_with_text(const PGresult *res, int row, struct store_outbox_row *out,
+                                char *envelope_text);
 
 /* ---- shared inside the module (added by the store; not used by delivery) ---- */
 
