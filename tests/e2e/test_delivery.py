@@ -157,3 +157,27 @@ def test_sigkill_during_delivery_delivers_everything_after_restart(taktd, receiv
         keys.setdefault(r.json["id"], set()).add(r.headers["idempotency-key"])
     assert all(len(k) == 1 for k in keys.values()), "a message changed its Idempotency-Key"
     assert d2.running()
+
+
+def test_sighup_adds_a_destination_and_a_bad_file_changes_nothing(taktd, receiver):
+    d = wait_ready(taktd(body=body(receiver.url)))
+    first = m.released(wo="HUP-1")
+    assert d.ingest("erp", first).status == 202
+    wait_until(lambda: first["id"] in ids_at(receiver, "/mes-de01"), "first release")
+    two = body(receiver.url).replace(
+        '  events: {type: kafka, topic: plant-events}\n',
+        f'  events: {{type: kafka, topic: plant-events}}\n'
+        f'  mes-copy: {{type: http, url: "{receiver.url}/mes-copy"}}\n').replace(
+        '"work_order.released": [mes-de01, events]',
+        '"work_order.released": [mes-de01, events, mes-copy]')
+    mark = d.reload(two)
+    d.wait_log(r"event=config\.reloaded", since=mark)
+    second = m.released(wo="HUP-2")
+    assert d.ingest("erp", second).status == 202
+    wait_until(lambda: second["id"] in ids_at(receiver, "/mes-copy"), "the new destination")
+    bad = two.replace('[mes-de01, events, mes-copy]', '[mes-de01, nowhere]')
+    mark = d.reload(bad)
+    d.wait_log(r"event=config\.reload_refused", since=mark)
+    third = m.released(wo="HUP-3")
+    assert d.ingest("erp", third).status == 202
+    wait_until(lambda: third["id"] in ids_at(receiver, "/mes-copy"), "the kept configuration")
