@@ -56,8 +56,8 @@ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD" -j2 -t taktd
 TAKTD=$ROOT/$BUILD/taktd
 [[ -x $TAKTD ]] || die "$TAKTD was not built"
-SIM=$ROOT/$BUILD/sim/takt-sim
-if [[ ${TAKT_RUN_SIM:-1} == 1 && -f $ROOT/sim/CMakeLists.txt ]]; then
+SIM=$ROOT/$BUILD/src/sim/takt-sim
+if [[ ${TAKT_RUN_SIM:-1} == 1 && -f $ROOT/src/sim/CMakeLists.txt ]]; then
         cmake --build "$BUILD" -j2 -t takt-sim
 fi
 

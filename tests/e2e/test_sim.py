@@ -64,7 +64,7 @@ plants:
 
 @pytest.fixture(scope="session")
 def sim_binary():
-    path = Path(os.environ.get("TAKT_BINARY_DIR", "")) / "sim" / "takt-sim"
+    path = Path(os.environ.get("TAKT_BINARY_DIR", "")) / "src" / "sim" / "takt-sim"
     if not os.access(path, os.X_OK):
         pytest.fail(f"{path} is missing: build the takt-sim target")
     return str(path)

@@ -1,7 +1,7 @@
 /* sim.h — takt-sim's pure half: options, the work-order model the simulated
  * ERP and MES exchange, the MES's plan for one order, the dialect codecs,
  * the totals and the report. Nothing declared here does I/O or touches the
- * event loop, so all of it is unit-tested (sim/tests/). The evented half
+ * event loop, so all of it is unit-tested (tests/sim/). The evented half
  * (HTTP server and client, timers) is in runtime.h. */
 #ifndef TAKT_SIM_H
 #define TAKT_SIM_H
