@@ -52,6 +52,8 @@ struct takt {
         struct event *sig_term, *sig_int, *sig_hup, *watchdog, *drain_timer;
         bool stopping;
         bool delivery_drained;
+        bool was_ready; /* the store has been ready since start */
+        int exit_code;  /* of run_daemon once the loop ends */
         double stop_deadline;
 };
 
@@ -99,12 +101,21 @@ static void generations_free(struct generation *g)
 
 /* ---- signals and lifecycle ---- */
 
-/* The store logs its own readiness changes; here they only start work. */
+/* The store logs its own readiness changes; here they start work. A
+ * schema newer than this build is fatal at start-up (an older build must
+ * not write into it); found later, it only keeps the daemon not ready. */
 static void on_store_ready(void *arg, bool ready, const char *reason)
 {
         struct takt *t = arg;
-        if (!ready)
+        if (!ready) {
+                if (!t->was_ready && store_schema_too_new(t->store)) {
+                        log_error("daemon.start_refused", "reason=\"%s\"", reason ? reason : "");
+                        t->exit_code = 1;
+                        event_base_loopexit(t->base, NULL);
+                }
                 return;
+        }
+        t->was_ready = true;
         delivery_resume(t->delivery);
         ingest_resume_sla(t->ingest);
 }
@@ -243,8 +254,8 @@ static int run_daemon(struct takt *t)
                  bootstrap ? bootstrap : cfg->kafka.brokers, cfg->path);
         sd_notify_send("READY=1");
         event_base_dispatch(t->base);
-        log_info("daemon.stopped", "%s", "");
-        return 0;
+        log_info("daemon.stopped", "exit_code=%d", t->exit_code);
+        return t->exit_code;
 }
 
 static void takt_free(struct takt *t)

@@ -46,6 +46,9 @@ void store_start(struct store *s);
 /* Readiness now; *reason (static or owned by the store) says why not, e.g.
  * "postgres unreachable: ..." or "schema not migrated: run taktd --migrate". */
 bool store_is_ready(const struct store *s, const char **reason);
+/* The database's schema is newer than this build knows (a newer takt
+ * migrated it): this build must not run against it. */
+bool store_schema_too_new(const struct store *s);
 /* Closes connections; pending callbacks are called with error "shutting down".
  * Not from inside a store callback. Batches still held by the caller stay
  * valid to free (a commit then fails with "shutting down"); free them before

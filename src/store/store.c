@@ -102,6 +102,11 @@ static bool store_eval(const struct store *s, char *reason, size_t len)
         return true;
 }
 
+bool store_schema_too_new(const struct store *s)
+{
+        return s->schema == SCHEMA_KNOWN && s->schema_version > store_schema_version_known();
+}
+
 /* Re-evaluate; log and report a change. */
 static void store_update(struct store *s)
 {

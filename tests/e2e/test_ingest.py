@@ -235,3 +235,16 @@ def test_unmigrated_database_answers_503_naming_migrate(taktd, receiver, pg):
     assert d.cli("--migrate").returncode == 0
     wait_ready(d)
     assert d.ingest("erp", m.released(wo="U-2")).status == 202
+
+
+def test_schema_newer_than_the_build_refuses_to_start(taktd, receiver, pg):
+    conninfo = pg.create_database(f"e2e_newer_{os.getpid()}")
+    d = taktd(body=default_body(receiver.url), conninfo=conninfo, start=False)
+    d.migrate()
+    psql(conninfo, "INSERT INTO schema_version (version, name) "
+                   "SELECT max(version) + 1, 'from the future' FROM schema_version")
+    d.start(migrate=False, wait=False)
+    assert d.wait_exit(30) == 1
+    assert "newer than this build knows" in d.log()
+    out = d.cli("--migrate")
+    assert out.returncode == 1 and "newer" in out.stderr, out
