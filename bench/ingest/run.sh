@@ -9,7 +9,8 @@
 #            PostgreSQL can commit with and without group commit)
 #   taktd    POST /v1/ingest/erp with work_order.released messages to a taktd
 #            started here; each is validated, ordered, and committed with its
-#            outbox row before the 202 (deliveries go to a takt-bare-server sink)
+#            outbox rows for two destinations (the MES and an archive, both a
+#            takt-bare-server sink) before the 202
 #
 # Builds a Release tree (build-bench/), then re-runs itself inside
 # tests/harness/with-postgres.sh (a throwaway PostgreSQL 15). Every process it
@@ -127,10 +128,11 @@ sources:
   mes-de01: {kind: mes, dialect: canonical, plant: DE01, token_file: mes.token}
 destinations:
   mes-de01: {type: http, url: "http://127.0.0.1:$sink_port/mes", dialect: canonical, max_in_flight: 64}
+  archive: {type: http, url: "http://127.0.0.1:$sink_port/archive", dialect: canonical, max_in_flight: 64}
 plants:
   DE01:
     routes:
-      "work_order.*": [mes-de01]
+      "work_order.*": [mes-de01, archive]
 EOF
         TAKT_PG_CONNINFO=$DB "$TAKTD" --migrate --config "$WORK/taktd.yaml"
         TAKT_PG_CONNINFO=$DB start_bg "$WORK/taktd.log" "$TAKTD" --foreground --config "$WORK/taktd.yaml"
