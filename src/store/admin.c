@@ -15,7 +15,8 @@ static const char work_order_sql[] =
     " SELECT jsonb_agg(jsonb_build_object('id', o.id, 'destination', o.destination,"
     " 'type', o.type, 'state', o.state, 'attempts', o.attempts,"
     " 'last_error', o.last_error) ORDER BY o.id)"
-    " FROM outbox o WHERE o.plant = w.plant AND o.work_order = w.work_order), '[]'))"
+    " FROM outbox o WHERE o.plant = w.plant AND o.work_order = w.work_order"
+    " AND o.state <> 'delivered'), '[]'))"
     " FROM work_orders w WHERE w.plant = $1 AND w.work_order = $2";
 
 static const char messages_sql[] =
