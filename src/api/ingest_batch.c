@@ -124,7 +124,7 @@ static void decide_http(struct decide_ctx *ctx, struct ingest_req *req)
         bool any_accepted = false, any_stale = false;
         struct canon_errors errs = {0};
         int fail_status = 0;
-        char fail_reason[192] = "";
+        char fail_reason[256] = ""; /* prefix (<32) + ": " + reason (<192) */
 
         for (size_t i = 0; i < req->n_items && !fail_status; i++) {
                 struct ingest_item *it = &req->items[i];
