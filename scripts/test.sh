@@ -2,8 +2,9 @@
 # test.sh — the whole test suite, the way CI runs it (command 2 of README.md).
 #
 # 1. installs missing Debian packages (scripts/install-deps.sh),
-# 2. configures and builds two trees: build/ (RelWithDebInfo) and build-asan/
-#    (AddressSanitizer + UndefinedBehaviorSanitizer),
+# 2. configures and builds build/ (RelWithDebInfo) and build-asan/
+#    (AddressSanitizer + UndefinedBehaviorSanitizer), and compiles Release and
+#    Debug trees (every build type must build without a warning),
 # 3. runs ctest inside tests/harness/with-postgres.sh, which gives
 #    the integration tests a throwaway PostgreSQL 15 (scripts/ctest-tree.sh):
 #    every test in build-asan/, and in build/ the unit tests plus those that
@@ -42,6 +43,10 @@ configure_build() {
 }
 configure_build build -DTAKT_SANITIZE=OFF
 configure_build build-asan -DTAKT_SANITIZE=ON
+# Release (-O3) and Debug (-O0) warn about different things: both must build
+# with -Werror too. They are compiled, not tested (build/ and build-asan/ are).
+configure_build build-release -DCMAKE_BUILD_TYPE=Release
+configure_build build-debug -DCMAKE_BUILD_TYPE=Debug
 # The dialect engine's libFuzzer target needs clang; only that target is built.
 phase "configure build-fuzz"
 mkdir -p build-fuzz
