@@ -33,9 +33,9 @@ ORDER = "1000777"
 
 
 
-def s4_order():
+def s4_order(order=ORDER):
     return {"d": {
-        "ManufacturingOrder": ORDER, "OrderIsMarkedForDeletion": False,
+        "ManufacturingOrder": order, "OrderIsMarkedForDeletion": False,
         "LastChangeDateTime": "20261201080000", "Material": "FG-200",
         "ProductionPlant": "PL02",
         "MfgOrderPlannedStartDate": "/Date(1796169600000)/", "MfgOrderPlannedStartTime": "PT06H00M00S",
@@ -45,8 +45,8 @@ def s4_order():
             {"ManufacturingOrderOperation": "0010", "WorkCenter": "LATHE-3"}]}}}
 
 
-def mes(kind, n, **fields):
-    msg = {"msg_type": kind, "msg_id": f"L-{n}", "site": "PL02", "order_no": ORDER,
+def mes(kind, n, order=ORDER, **fields):
+    msg = {"msg_type": kind, "msg_id": f"L-{n}", "site": "PL02", "order_no": order,
            "date": "20261201", "time": "120000"}
     msg.update(fields)
     return msg
@@ -98,3 +98,36 @@ def test_mapping_error_is_422_naming_the_source_field(daemon):
     assert any(e["path"] == "/d/TotalQuantity" for e in r.json["errors"]), r.json
     r = daemon.ingest("mes-pl02", mes("YIELD", 9, op_no="0010", qty="x", uom="PCS", last="Y"))
     assert r.status == 422 and any(e["path"] == "/qty" for e in r.json["errors"]), r
+
+
+def test_rows_read_back_after_a_restart_are_mapped_by_the_dialect(taktd, receiver):
+    """Rows the dispatcher pages in from PostgreSQL carry the stored envelope
+    text; a dialect destination must still get its own shape."""
+    import signal
+    from takt_e2e.receiver import Reply
+
+    d = wait_ready(taktd(body=BODY.format(sink=receiver.url), tokens=TOKENS))
+    receiver.default = Reply(status=503)  # nothing is delivered for now
+    order = "1000888"
+    assert d.ingest("s4", s4_order(order)).status == 202
+    for msg in (mes("ACK", 11, order, mes_ref="JOB-2"),
+                mes("YIELD", 12, order, op_no="0010", qty="40", uom="PCS", last="Y")):
+        assert d.ingest("mes-pl02", msg).status == 202, msg
+    deadline = time.monotonic() + 20
+    while not receiver.received("/s4"):
+        assert time.monotonic() < deadline, "no delivery attempt to s4"
+        time.sleep(0.05)
+    d.signal(signal.SIGKILL)
+    d.proc.wait(10)
+    receiver.default = Reply(status=200)
+    before = len(receiver.received("/s4"))
+    wait_ready(taktd(body=BODY.format(sink=receiver.url), tokens=TOKENS, migrate=False))
+    deadline = time.monotonic() + 30
+    while True:
+        ok = [q.json for q in receiver.received("/s4")[before:]
+              if "ConfirmationYieldQuantity" in q.body.decode()]
+        if ok:
+            break
+        assert time.monotonic() < deadline, "no S/4 confirmation after the restart"
+        time.sleep(0.05)
+    assert ok[0]["OrderID"] == order and float(ok[0]["ConfirmationYieldQuantity"]) == 40
