@@ -95,6 +95,9 @@ struct store_outbox_row {
         int64_t created_ms; /* accepted (commit) time */
 };
 void store_outbox_row_clear(struct store_outbox_row *row);
+/* The row's envelope as JSON, a new reference: the object when the row has
+ * one, else envelope_text parsed; NULL when neither is there. */
+json_t *store_outbox_row_envelope(const struct store_outbox_row *row);
 
 /* ---- ingest group transaction ---- */
 

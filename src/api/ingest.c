@@ -490,9 +490,7 @@ void ingest_delivered(struct ingest *ing, const struct store_outbox_row *row,
         if (strcmp(row->type, "work_order.released") != 0 &&
             strcmp(row->type, "work_order.completed") != 0)
                 return;
-        json_t *env = row->envelope        ? json_incref(row->envelope)
-                      : row->envelope_text ? json_loads(row->envelope_text, 0, NULL)
-                                           : NULL;
+        json_t *env = store_outbox_row_envelope(row);
         if (!env)
                 return;
         struct ingest_req *req = internal_req(ing, INGEST_DELIVERED, row->plant, row->work_order);

@@ -177,9 +177,7 @@ static char *render(struct ddest *dst, struct dmsg *m, char *error, size_t errle
                         snprintf(error, errlen, "out of memory");
                 return body;
         }
-        json_t *env = row->envelope        ? json_incref(row->envelope)
-                      : row->envelope_text ? json_loads(row->envelope_text, 0, NULL)
-                                           : NULL;
+        json_t *env = store_outbox_row_envelope(row);
         if (env == NULL) {
                 snprintf(error, errlen, "no envelope");
                 return NULL;

@@ -62,6 +62,13 @@ void store_outbox_row_with_text(const PGresult *res, int row, struct store_outbo
         out->created_ms = int_col(res, row, COL_CREATED_MS);
 }
 
+json_t *store_outbox_row_envelope(const struct store_outbox_row *row)
+{
+        if (row->envelope)
+                return json_incref(row->envelope);
+        return row->envelope_text ? json_loads(row->envelope_text, 0, NULL) : NULL;
+}
+
 void store_outbox_row_clear(struct store_outbox_row *row)
 {
         if (!row)
