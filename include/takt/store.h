@@ -5,11 +5,14 @@
  * libevent, reconnecting with backoff. Callers get results as jansson values
  * or plain structs; every callback runs on the loop thread.
  *
- * Ingest runs as a two-phase group transaction (struct store_batch): phase 1
- * BEGINs, locks and loads the work orders and looks up the inbox for the
- * group's messages; the caller then decides (orchestrator) and adds writes;
- * phase 2 sends every write and COMMIT in one pipeline. Nothing is answered
- * before the commit callback reports success. */
+ * Ingest runs as a group transaction (struct store_batch): phase 1 BEGINs,
+ * locks and loads the work orders and looks up the inbox for the group's
+ * messages; the caller then decides (orchestrator) and adds writes; phase 2
+ * sends every write and COMMIT in one pipeline. When the store has every
+ * order of the group cached (or it may be new), phase 1 reads nothing and the
+ * writes check on the server what the decisions assumed (fast path: one
+ * round trip); a refused batch reports store_batch_retry() and is decided
+ * again. Nothing is answered before the commit callback reports success. */
 #ifndef TAKT_STORE_H
 #define TAKT_STORE_H
 
@@ -106,6 +109,7 @@ struct store_batch;
 struct store_wo_key {
         const char *plant;
         const char *work_order;
+        bool may_be_new; /* a source message may create it (else it must exist) */
 };
 struct store_inbox_key {
         const char *source;
@@ -119,7 +123,9 @@ typedef void (*store_batch_loaded_cb)(void *arg, struct store_batch *b, const ch
 typedef void (*store_batch_committed_cb)(void *arg, struct store_batch *b, const char *error);
 
 /* Start a group transaction: BEGIN, lock and load these work orders (SELECT
- * ... FOR UPDATE) and look up these inbox keys. Keys are copied. Returns NULL
+ * ... FOR UPDATE) and look up these inbox keys; or, when every order is
+ * cached or may be new, load them from the cache (the inbox is then assumed
+ * new: store_batch_inbox_answer() is NULL). Keys are copied. Returns NULL
  * when PostgreSQL is not ready (nothing started, cb not called). One batch at
  * a time runs on the ingest connection; a second begin waits in line. */
 struct store_batch *store_batch_begin(struct store *s, const struct store_wo_key *wos, size_t n_wos,
@@ -154,6 +160,11 @@ void store_batch_release_held(struct store_batch *b, const char *plant, const ch
  * between the phases is reported as "connection lost before commit" and
  * nothing is written. */
 void store_batch_commit(struct store_batch *b, store_batch_committed_cb cb, void *arg);
+/* After a failed commit: the batch was loaded from the cache and PostgreSQL
+ * refused what its decisions assumed (an inbox id or a new order already
+ * there, a cached order changed). Nothing was written; begin the same
+ * requests again: the next batch begun loads from the database. */
+bool store_batch_retry(const struct store_batch *b);
 /* After a successful commit: the outbox rows the batch wrote or released
  * (ids assigned), in id order, for the dispatcher; rows still held have
  * state "held". Borrowed. */

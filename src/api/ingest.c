@@ -144,9 +144,24 @@ static void batch_fail(struct ingest *ing, const char *error)
         batch_finish(ing);
 }
 
+static void batch_begin_inflight(struct ingest *ing);
+
 static void on_committed(void *arg, struct store_batch *b, const char *error)
 {
         struct ingest *ing = arg;
+        if (error && store_batch_retry(b)) {
+                /* Decided from cached orders that had moved on, or a
+                 * duplicate: nothing was written; decide again from what
+                 * the next batch loads. */
+                store_batch_free(ing->batch);
+                ing->batch = NULL;
+                for (size_t i = 0; i < ing->n_inflight; i++) {
+                        json_decref(ing->inflight[i]->body);
+                        ing->inflight[i]->body = NULL;
+                }
+                batch_begin_inflight(ing);
+                return;
+        }
         if (error) {
                 batch_fail(ing, error);
                 return;
@@ -200,7 +215,8 @@ static void batch_keys(struct ingest_req **reqs, size_t n, struct store_wo_key *
         for (size_t i = 0; i < n; i++) {
                 struct ingest_req *req = reqs[i];
                 if (req->kind != INGEST_HTTP) {
-                        (*wos)[(*n_wos)++] = (struct store_wo_key){req->plant, req->work_order};
+                        (*wos)[(*n_wos)++] =
+                            (struct store_wo_key){req->plant, req->work_order, false};
                         continue;
                 }
                 for (size_t k = 0; k < req->n_items; k++) {
@@ -208,7 +224,7 @@ static void batch_keys(struct ingest_req **reqs, size_t n, struct store_wo_key *
                         const char *wo = canon_str(env, "work_order");
                         if (wo)
                                 (*wos)[(*n_wos)++] =
-                                    (struct store_wo_key){canon_str(env, "plant"), wo};
+                                    (struct store_wo_key){canon_str(env, "plant"), wo, true};
                         (*inbox)[(*n_inbox)++] =
                             (struct store_inbox_key){req->source->name, canon_str(env, "id")};
                 }
@@ -236,7 +252,13 @@ static void batch_start(struct ingest *ing)
                 ing->wait_tail = &ing->wait_head;
         ing->n_waiting -= (unsigned)n;
         ing->n_inflight = n;
+        batch_begin_inflight(ing);
+}
 
+/* Begin the store batch of the requests in flight. */
+static void batch_begin_inflight(struct ingest *ing)
+{
+        size_t n = ing->n_inflight;
         struct store_wo_key *wos;
         struct store_inbox_key *inbox;
         size_t n_wos, n_inbox;

@@ -5,8 +5,19 @@
  * transaction from its BEGIN until COMMIT or ROLLBACK has been queued; the
  * next batch's BEGIN queues behind that on the same FIFO connection.
  *
- * Phase 1 (one pipeline): BEGIN; lock and load the work orders (SELECT ...
- * FOR UPDATE, in key order so two daemons lock alike); look up the inbox.
+ * Fast path (one round trip): when every work order the batch names is in
+ * the line's cache (wo_cache.h) or may be new, phase 1 reads nothing: the
+ * batch is "loaded" from the cache and phase 2 starts with BEGIN. Its writes
+ * carry what the decisions assumed: the inbox INSERT fails on a duplicate,
+ * a new order's INSERT fails when the order exists, and a cached order's
+ * UPDATE requires the revision it was decided against (takt_require,
+ * 002_ingest_checks.sql). Any of those (SQLSTATE 23505 or 40001) rolls the
+ * whole batch back and marks it store_batch_retry(); the next batch begun
+ * then takes the slow path.
+ * Slow path, phase 1 (one pipeline): BEGIN; lock and load the work orders
+ * (SELECT ... FOR UPDATE, in key order so two daemons lock alike); look up
+ * the inbox. What it loads, and every order a batch commits, is cached; a
+ * batch that fails forgets the orders it touched.
  * Phase 2 (one pipeline): every write as one multi-row statement per table,
  * rows passed as array parameters to unnest(), then COMMIT:
  *   inbox INSERT; work_orders upsert; release of held postings that were
@@ -27,11 +38,15 @@
 
 #include "pg_array.h"
 #include "store_internal.h"
+#include "wo_cache.h"
+
+/* Work orders kept by the cache: about 5 kB each as JSON objects. */
+#define WO_CACHE_ENTRIES 10000
 
 #define OUTBOX_RETURNING " RETURNING " STORE_OUTBOX_COLUMNS
 
 static const char lock_sql[] =
-    "SELECT plant, work_order, doc FROM work_orders "
+    "SELECT plant, work_order, doc, revision FROM work_orders "
     "WHERE (plant, work_order) IN (SELECT * FROM unnest($1::text[], $2::text[])) "
     "ORDER BY plant, work_order FOR UPDATE";
 static const char inbox_lookup_sql[] =
@@ -52,6 +67,24 @@ static const char wo_upsert_sql[] =
     "ON CONFLICT (plant, work_order) DO UPDATE SET state = excluded.state, "
     "revision = excluded.revision, doc = excluded.doc, "
     "next_deadline_at = excluded.next_deadline_at, updated_at = excluded.updated_at";
+/* The fast path's work-order write: $7 is the revision each decision saw,
+ * or -1 for an order assumed new (a plain INSERT: a duplicate key fails). */
+static const char wo_checked_sql[] =
+    "WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], "
+    "$5::jsonb[], $6::bigint[], $7::bigint[]) "
+    "AS u(plant, work_order, state, revision, doc, deadline_ms, expected)), "
+    "upd AS (UPDATE work_orders w SET state = u.state, revision = u.revision, doc = u.doc, "
+    "next_deadline_at = CASE WHEN u.deadline_ms > 0 THEN to_timestamp(u.deadline_ms / 1000.0) "
+    "END, updated_at = now() FROM u WHERE u.expected >= 0 AND w.plant = u.plant "
+    "AND w.work_order = u.work_order AND w.revision = u.expected RETURNING 1), "
+    "ins AS (INSERT INTO work_orders (plant, work_order, state, revision, doc, "
+    "next_deadline_at, updated_at) "
+    "SELECT u.plant, u.work_order, u.state, u.revision, u.doc, "
+    "CASE WHEN u.deadline_ms > 0 THEN to_timestamp(u.deadline_ms / 1000.0) END, now() "
+    "FROM u WHERE u.expected < 0 RETURNING 1) "
+    "SELECT takt_require((SELECT count(*) FROM upd) = "
+    "(SELECT count(*) FROM u WHERE u.expected >= 0), "
+    "'work order changed since it was cached')";
 static const char release_sql[] =
     "UPDATE outbox SET state = 'pending', next_attempt_at = now() "
     "WHERE state = 'held' "
@@ -74,7 +107,7 @@ static const char trace_insert_sql[] =
 
 enum { KEY_WO_PLANT, KEY_WO_ORDER, KEY_IN_SOURCE, KEY_IN_ID, KEY_COLS };
 enum { IN_SOURCE, IN_ID, IN_CORRELATION, IN_STATUS, IN_ANSWER, IN_ENVELOPE, IN_COLS };
-enum { WO_PLANT, WO_ORDER, WO_STATE, WO_REVISION, WO_DOC, WO_DEADLINE, WO_COLS };
+enum { WO_PLANT, WO_ORDER, WO_STATE, WO_REVISION, WO_DOC, WO_DEADLINE, WO_EXPECTED, WO_COLS };
 enum { OB_DESTINATION, OB_LANE, OB_ENVELOPE, OB_STATE, OB_COLS };
 enum { TR_CORRELATION, TR_STEP, TR_AT, TR_DETAIL, TR_COLS };
 enum { REL_PLANT, REL_ORDER, REL_COLS };
@@ -85,6 +118,12 @@ enum batch_state {
         B_LOADED,     /* transaction open, in the caller's hands */
         B_COMMITTING, /* phase 2 in flight */
         B_DONE,       /* transaction closed (committed, rolled back or lost) */
+};
+
+/* A work order the batch names (copied from the begin call). */
+struct wo_ref {
+        char *plant, *work_order; /* owned */
+        bool may_be_new;
 };
 
 struct outbox_put {
@@ -98,6 +137,9 @@ struct store_batch {
         struct store_batch *next; /* the line's waiting queue */
         struct store_batch *live_prev, *live_next;
         enum batch_state state;
+        bool fast;           /* loaded from the cache: no transaction before phase 2 */
+        bool tx_open;        /* BEGIN sent, COMMIT or ROLLBACK not yet */
+        bool retry;          /* the fast path's assumptions failed: nothing written */
         bool abandoned;      /* freed by the caller while a request was in flight */
         uint64_t epoch;      /* ingest epoch of phase 1 */
         struct event *defer; /* owned: an error reported from the loop */
@@ -110,7 +152,10 @@ struct store_batch {
         void *committed_arg;
 
         struct pg_array keys[KEY_COLS];
+        struct wo_ref *refs; /* owned array */
+        size_t n_refs;
         json_t *work_orders; /* owned: key -> doc */
+        json_t *expected;    /* owned: key -> revision the fast path decides against */
         json_t *answers;     /* owned: key -> {"http_status", "body"} */
 
         struct pg_array inbox[IN_COLS];
@@ -129,6 +174,8 @@ struct batch_line {
         struct store_batch *active;                /* owns the open transaction */
         struct store_batch *wait_head, *wait_tail; /* begun, not started */
         struct store_batch *live;                  /* every batch not yet freed */
+        struct wo_cache *cache;                    /* owned */
+        bool load_next; /* a fast batch failed its checks: the next one loads */
 };
 
 /* ---- helpers ---- */
@@ -180,8 +227,10 @@ static json_t *json_col(const PGresult *res, int row, int col)
 struct batch_line *batch_line_new(struct store *s)
 {
         struct batch_line *line = calloc(1, sizeof(*line));
-        if (line)
-                line->store = s;
+        if (!line)
+                return NULL;
+        line->store = s;
+        line->cache = wo_cache_new(WO_CACHE_ENTRIES);
         return line;
 }
 
@@ -244,7 +293,10 @@ static void batch_release(struct store_batch *b, bool rollback)
                 return;
         line->active = NULL;
         struct pg_conn *c = store_conn_ingest(line->store);
-        if (rollback && c && pg_conn_is_up(c) && b->epoch == store_ingest_epoch(line->store)) {
+        bool open = b->tx_open;
+        b->tx_open = false;
+        if (rollback && open && c && pg_conn_is_up(c) &&
+            b->epoch == store_ingest_epoch(line->store)) {
                 struct pg_stmt stmt = {"ROLLBACK", 0, NULL};
                 pg_conn_submit(c, &stmt, 1, NULL, NULL);
         }
@@ -258,6 +310,12 @@ static void batch_destroy(struct store_batch *b)
                 event_free(b->defer);
         free(b->defer_error);
         arrays_free(b->keys, KEY_COLS);
+        for (size_t i = 0; i < b->n_refs; i++) {
+                free(b->refs[i].plant);
+                free(b->refs[i].work_order);
+        }
+        free(b->refs);
+        json_decref(b->expected);
         arrays_free(b->inbox, IN_COLS);
         arrays_free(b->trace, TR_COLS);
         arrays_free(b->release, REL_COLS);
@@ -284,8 +342,12 @@ static void batch_destroy(struct store_batch *b)
 static void phase1_parse(struct store_batch *b, const PGresult *locked, const PGresult *inbox)
 {
         for (int r = 0; locked && r < PQntuples(locked); r++) {
-                char *key = pair_key(PQgetvalue(locked, r, 0), PQgetvalue(locked, r, 1));
-                json_object_set_new(b->work_orders, key, json_col(locked, r, 2));
+                const char *plant = PQgetvalue(locked, r, 0), *wo = PQgetvalue(locked, r, 1);
+                char *key = pair_key(plant, wo);
+                json_t *doc = json_col(locked, r, 2);
+                wo_cache_put(b->line->cache, plant, wo, doc,
+                             strtoll(PQgetvalue(locked, r, 3), NULL, 10));
+                json_object_set_new(b->work_orders, key, doc);
                 free(key);
         }
         for (int r = 0; inbox && r < PQntuples(inbox); r++) {
@@ -335,7 +397,55 @@ static int phase1_send(struct store_batch *b)
         if (b->keys[KEY_IN_SOURCE].n)
                 stmts[n++] = (struct pg_stmt){inbox_lookup_sql, 2, in_params};
         b->epoch = store_ingest_epoch(s);
-        return pg_conn_submit(store_conn_ingest(s), stmts, n, phase1_done, b);
+        int rc = pg_conn_submit(store_conn_ingest(s), stmts, n, phase1_done, b);
+        b->tx_open = rc == 0;
+        return rc;
+}
+
+/* Load the batch from the cache when every order it names is cached or may
+ * be new (then assumed absent). False: phase 1 must read them. */
+static bool load_from_cache(struct store_batch *b)
+{
+        struct batch_line *line = b->line;
+        if (line->load_next || !line->cache) {
+                line->load_next = false;
+                return false;
+        }
+        for (size_t i = 0; i < b->n_refs; i++) {
+                const struct wo_ref *ref = &b->refs[i];
+                int64_t revision = -1;
+                const json_t *doc =
+                    wo_cache_get(line->cache, ref->plant, ref->work_order, &revision);
+                if (!doc && !ref->may_be_new) {
+                        json_object_clear(b->work_orders);
+                        json_object_clear(b->expected);
+                        return false;
+                }
+                char *key = pair_key(ref->plant, ref->work_order);
+                if (doc)
+                        json_object_set(b->work_orders, key, (json_t *)doc);
+                json_object_set_new(b->expected, key, json_integer(doc ? revision : -1));
+                free(key);
+        }
+        b->fast = true;
+        b->epoch = store_ingest_epoch(line->store);
+        return true;
+}
+
+/* The batch failed, or may have: its orders are no longer known. */
+static void forget_orders(struct store_batch *b)
+{
+        if (!b->line)
+                return;
+        for (size_t i = 0; i < b->n_refs; i++)
+                wo_cache_forget(b->line->cache, b->refs[i].plant, b->refs[i].work_order);
+        const char *key;
+        json_t *row;
+        json_object_foreach(b->wo_puts, key, row)
+        {
+                wo_cache_forget(b->line->cache, json_string_value(json_array_get(row, 0)),
+                                json_string_value(json_array_get(row, 1)));
+        }
 }
 
 /* Start waiting batches while the connection is free. */
@@ -348,6 +458,11 @@ static void line_pump(struct batch_line *line)
                         line->wait_tail = NULL;
                 b->next = NULL;
                 line->active = b;
+                if (load_from_cache(b)) {
+                        b->state = B_LOADED;
+                        batch_defer(b, false, NULL);
+                        return;
+                }
                 b->state = B_LOADING;
                 if (phase1_send(b) == 0)
                         return;
@@ -379,6 +494,7 @@ void batch_line_free(struct batch_line *line)
                 return;
         for (struct store_batch *b = line->live; b; b = b->live_next)
                 b->line = NULL;
+        wo_cache_free(line->cache);
         free(line);
 }
 
@@ -398,18 +514,23 @@ struct store_batch *store_batch_begin(struct store *s, const struct store_wo_key
         b->loaded_arg = arg;
         b->defer = event_new(store_base(s), -1, 0, defer_cb, b);
         b->work_orders = json_object();
+        b->expected = json_object();
         b->answers = json_object();
         b->wo_puts = json_object();
         arrays_init(b->keys, KEY_COLS);
         arrays_init(b->inbox, IN_COLS);
         arrays_init(b->trace, TR_COLS);
         arrays_init(b->release, REL_COLS);
-        if (!b->defer || !b->work_orders || !b->answers || !b->wo_puts)
+        b->refs = calloc(n_wos ? n_wos : 1, sizeof(*b->refs));
+        if (!b->defer || !b->work_orders || !b->expected || !b->answers || !b->wo_puts || !b->refs)
                 abort(); /* out of memory */
         for (size_t i = 0; i < n_wos; i++) {
                 pg_array_add(&b->keys[KEY_WO_PLANT], wos[i].plant);
                 pg_array_add(&b->keys[KEY_WO_ORDER], wos[i].work_order);
+                b->refs[i] = (struct wo_ref){xstrdup(wos[i].plant), xstrdup(wos[i].work_order),
+                                             wos[i].may_be_new};
         }
+        b->n_refs = n_wos;
         for (size_t i = 0; i < n_inbox; i++) {
                 pg_array_add(&b->keys[KEY_IN_SOURCE], inbox[i].source);
                 pg_array_add(&b->keys[KEY_IN_ID], inbox[i].id);
@@ -556,10 +677,10 @@ static void phase2_collect(struct store_batch *b, const PGresult *res, struct ou
 
 /* Statement indexes of phase 2 whose rows the dispatcher gets. */
 struct phase2_plan {
-        struct pg_stmt stmts[6];
+        struct pg_stmt stmts[7];
         size_t n;
         int release_at, outbox_at; /* -1 when not sent */
-        const char *params[6][IN_COLS];
+        const char *params[7][WO_COLS];
         struct pg_array outbox[OB_COLS], wo[WO_COLS];
 };
 
@@ -578,6 +699,8 @@ static void plan_build(struct store_batch *b, struct phase2_plan *p)
         p->release_at = p->outbox_at = -1;
         arrays_init(p->outbox, OB_COLS);
         arrays_init(p->wo, WO_COLS);
+        if (b->fast)
+                p->stmts[p->n++] = (struct pg_stmt){"BEGIN", 0, NULL};
         if (b->inbox[IN_SOURCE].n)
                 plan_add(p, inbox_insert_sql, b->inbox, IN_COLS);
         const char *key;
@@ -591,9 +714,15 @@ static void plan_build(struct store_batch *b, struct phase2_plan *p)
                 json_t *doc = json_array_get(row, 4);
                 pg_array_add_json(&p->wo[WO_DOC], json_is_null(doc) ? NULL : doc);
                 pg_array_add_int(&p->wo[WO_DEADLINE], json_integer_value(json_array_get(row, 5)));
+                const json_t *expected = json_object_get(b->expected, key);
+                pg_array_add_int(&p->wo[WO_EXPECTED], expected ? json_integer_value(expected) : -1);
         }
-        if (p->wo[WO_PLANT].n)
-                plan_add(p, wo_upsert_sql, p->wo, WO_COLS);
+        if (p->wo[WO_PLANT].n) {
+                if (b->fast)
+                        plan_add(p, wo_checked_sql, p->wo, WO_COLS);
+                else
+                        plan_add(p, wo_upsert_sql, p->wo, WO_EXPECTED);
+        }
         if (b->release[REL_PLANT].n) {
                 p->release_at = (int)p->n;
                 plan_add(p, release_sql, b->release, REL_COLS);
@@ -620,12 +749,53 @@ struct phase2_ctx {
         int release_at, outbox_at;
 };
 
+/* Committed: what the batch wrote is now the orders' current rows. */
+static void cache_committed(struct store_batch *b)
+{
+        const char *key;
+        json_t *row;
+        json_object_foreach(b->wo_puts, key, row)
+        {
+                json_t *doc = json_array_get(row, 4);
+                if (!json_is_null(doc))
+                        wo_cache_put(b->line->cache, json_string_value(json_array_get(row, 0)),
+                                     json_string_value(json_array_get(row, 1)), doc,
+                                     json_integer_value(json_array_get(row, 3)));
+        }
+}
+
+/* A fast batch refused for what it assumed (a duplicate key: the inbox id
+ * or a new order exists; 40001: a cached order moved on) wrote nothing and
+ * can be decided again from what phase 1 loads. */
+static bool refused_assumption(const struct store_batch *b, PGresult *const *results, size_t n)
+{
+        if (!b->fast)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                if (!results[i] || PQresultStatus(results[i]) != PGRES_FATAL_ERROR)
+                        continue;
+                const char *state = PQresultErrorField(results[i], PG_DIAG_SQLSTATE);
+                return state && (strcmp(state, "23505") == 0 || strcmp(state, "40001") == 0);
+        }
+        return false;
+}
+
 static void phase2_done(void *arg, PGresult *const *results, size_t n, const char *error)
 {
         struct phase2_ctx *ctx = arg;
         struct store_batch *b = ctx->b;
         int release_at = ctx->release_at, outbox_at = ctx->outbox_at;
         free(ctx);
+        if (b->line) {
+                if (error)
+                        forget_orders(b);
+                else
+                        cache_committed(b);
+        }
+        if (error && b->line && refused_assumption(b, results, n)) {
+                b->retry = true;
+                b->line->load_next = true;
+        }
         if (b->abandoned) {
                 batch_release(b, error != NULL);
                 batch_destroy(b);
@@ -676,6 +846,8 @@ void store_batch_commit(struct store_batch *b, store_batch_committed_cb cb, void
         int rc = pg_conn_submit(c, plan.stmts, plan.n, phase2_done, ctx);
         arrays_free(plan.outbox, OB_COLS);
         arrays_free(plan.wo, WO_COLS);
+        if (rc == 0 && b->fast)
+                b->tx_open = true;
         if (rc < 0) {
                 free(ctx);
                 b->state = B_DONE;
@@ -684,6 +856,11 @@ void store_batch_commit(struct store_batch *b, store_batch_committed_cb cb, void
                 return;
         }
         b->state = B_COMMITTING;
+}
+
+bool store_batch_retry(const struct store_batch *b)
+{
+        return b->retry;
 }
 
 const struct store_outbox_row *store_batch_outbox_rows(const struct store_batch *b, size_t *n)

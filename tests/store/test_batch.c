@@ -2,7 +2,8 @@
  * and inbox answers, phase 2 writes everything and commits; failures roll
  * back everything; outbox ids follow put order; held postings are released
  * in order; batches wait in line; a connection lost between the phases is
- * an error, never a half-written batch. */
+ * an error, never a half-written batch; the fast path decides from cached
+ * orders, and PostgreSQL refuses (nothing written, retry) what it got wrong. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -71,13 +72,20 @@ static void on_committed(void *arg, struct store_batch *b, const char *error)
         snprintf(r->commit_error, sizeof(r->commit_error), "%s", error ? error : "");
 }
 
-static void begin(struct fixture *f, struct run *r, const char *plant, const char *wo,
-                  const char *source, const char *id)
+static void begin_keys(struct fixture *f, struct run *r, const char *plant, const char *wo,
+                       bool may_be_new, const char *source, const char *id)
 {
-        struct store_wo_key wk = {plant, wo};
+        struct store_wo_key wk = {plant, wo, may_be_new};
         struct store_inbox_key ik = {source, id};
         r->b = store_batch_begin(f->store, &wk, plant ? 1 : 0, &ik, source ? 1 : 0, on_loaded, r);
         assert_non_null(r->b);
+}
+
+/* The order must exist: never assumed absent, so loaded unless cached. */
+static void begin(struct fixture *f, struct run *r, const char *plant, const char *wo,
+                  const char *source, const char *id)
+{
+        begin_keys(f, r, plant, wo, false, source, id);
 }
 
 static void load(struct fixture *f, struct run *r, const char *plant, const char *wo,
@@ -173,7 +181,10 @@ static void test_roundtrip(void **state)
         assert_true(rows[0].id < rows[1].id);
         store_batch_free(r1.b);
 
-        /* The next batch sees what the first one committed. */
+        /* A batch that loads (here: a restarted store, nothing cached) sees
+         * what the first one committed. */
+        struct store *first = f->store;
+        f->store = pgt_store_ready(f->base, f->conninfo, false);
         struct run r2 = {0};
         load(f, &r2, "DE01", "4711", "s4", "m1");
         assert_true(json_equal((json_t *)store_batch_work_order(r2.b, "DE01", "4711"), doc));
@@ -181,6 +192,8 @@ static void test_roundtrip(void **state)
         assert_true(json_equal((json_t *)store_batch_inbox_answer(r2.b, "s4", "m1"), want));
         assert_null(store_batch_inbox_answer(r2.b, "s4", "m2"));
         store_batch_free(r2.b);
+        store_free(f->store);
+        f->store = first;
 
         assert_int_equal(count(f, "trace"), 2);
         assert_int_equal(pgt_long(f->conninfo, "SELECT revision FROM work_orders"), 3);
@@ -504,6 +517,135 @@ static void test_large_batch(void **state)
                 assert_int_equal(count(f, all[t]), N);
 }
 
+/* A source message's batch: its order may be new. */
+static void load_new(struct fixture *f, struct run *r, const char *wo, const char *id)
+{
+        begin_keys(f, r, "DE01", wo, true, "s4", id);
+        assert_true(pgt_run_until(f->base, &r->loaded, 10000));
+        assert_string_equal(r->load_error, "");
+}
+
+/* Puts an inbox entry, the order at `revision` with doc {"v": v}, and one
+ * outbox row; commits. */
+static void write_and_commit(struct fixture *f, struct run *r, const char *wo, const char *id,
+                             int64_t revision, int v)
+{
+        json_t *body = json_object(), *doc = json_pack("{s:i}", "v", v);
+        store_batch_put_inbox(r->b, "s4", id, "c", 202, body, NULL);
+        store_batch_put_work_order(r->b, "DE01", wo, doc, "released", revision, 0);
+        put_outbox(r->b, "mes", id, wo, false);
+        json_decref(body);
+        json_decref(doc);
+        commit(f, r);
+}
+
+static long v_of(struct fixture *f, const char *wo)
+{
+        char sql[128];
+        snprintf(sql, sizeof(sql),
+                 "SELECT (doc->>'v')::bigint FROM work_orders WHERE work_order = '%s'", wo);
+        return pgt_long(f->conninfo, sql);
+}
+
+static void assert_doc_v(const json_t *doc, long v)
+{
+        assert_non_null(doc);
+        assert_int_equal(json_integer_value(json_object_get(doc, "v")), v);
+}
+
+static void test_fast_path_uses_cached_orders(void **state)
+{
+        struct fixture *f = *state;
+        struct run r1 = {0};
+        load_new(f, &r1, "7", "m1");
+        assert_null(store_batch_work_order(r1.b, "DE01", "7")); /* assumed new */
+        write_and_commit(f, &r1, "7", "m1", 1, 1);
+        assert_string_equal(r1.commit_error, "");
+        assert_false(store_batch_retry(r1.b));
+        store_batch_free(r1.b);
+
+        /* Changed behind the store's back without a new revision: the next
+         * batch still decides from what the store wrote (the cache), which
+         * shows nothing was read; the unchanged revision lets it commit. */
+        PQclear(pgt_exec(f->conninfo, "UPDATE work_orders SET doc = '{\"v\": 99}'"));
+        struct run r2 = {0};
+        load_new(f, &r2, "7", "m2");
+        assert_doc_v(store_batch_work_order(r2.b, "DE01", "7"), 1);
+        write_and_commit(f, &r2, "7", "m2", 2, 2);
+        assert_string_equal(r2.commit_error, "");
+        store_batch_free(r2.b);
+        assert_int_equal(v_of(f, "7"), 2);
+        assert_int_equal(count(f, "outbox"), 2);
+        assert_int_equal(count(f, "inbox"), 2);
+}
+
+/* Each way the fast path's assumptions can be wrong: the batch is refused
+ * as a whole (nothing written, store_batch_retry), and the next batch loads
+ * the truth under lock. */
+static void test_fast_path_refused_then_loaded(void **state)
+{
+        struct fixture *f = *state;
+        struct run r = {0};
+        load_new(f, &r, "7", "m1");
+        write_and_commit(f, &r, "7", "m1", 1, 1);
+        assert_string_equal(r.commit_error, "");
+        store_batch_free(r.b);
+
+        static const struct {
+                const char *behind_back; /* SQL run before the fast batch */
+                const char *wo, *id;
+                const char *error;
+                bool cached;  /* the fast batch saw a cached doc */
+                int loaded_v; /* what the retry then loads (0: no order) */
+        } cases[] = {
+            /* a cached order moved on */
+            {"UPDATE work_orders SET revision = 5, doc = '{\"v\": 50}' WHERE work_order = '7'", "7",
+             "m2", "work order changed since it was cached", true, 50},
+            /* an order assumed new exists */
+            {"INSERT INTO work_orders (plant, work_order, state, revision, doc) "
+             "VALUES ('DE01', '8', 'released', 3, '{\"v\": 80}')",
+             "8", "m3", "duplicate key value", false, 80},
+            /* the inbox id is a duplicate (order 8 now cached by the retry
+             * above) */
+            {"SELECT 1", "8", "m1", "duplicate key value", true, 80},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                PQclear(pgt_exec(f->conninfo, cases[i].behind_back));
+                long outbox = count(f, "outbox"), inbox = count(f, "inbox");
+                struct run fast = {0};
+                load_new(f, &fast, cases[i].wo, cases[i].id);
+                bool cached = store_batch_work_order(fast.b, "DE01", cases[i].wo) != NULL;
+                assert_true(cached == cases[i].cached);
+                assert_null(store_batch_inbox_answer(fast.b, "s4", cases[i].id));
+                write_and_commit(f, &fast, cases[i].wo, cases[i].id, 9, 9);
+                if (!strstr(fast.commit_error, cases[i].error))
+                        fail_msg("case %zu: error '%s', want '%s'", i, fast.commit_error,
+                                 cases[i].error);
+                assert_true(store_batch_retry(fast.b));
+                store_batch_free(fast.b);
+                assert_int_equal(count(f, "outbox"), outbox);
+                assert_int_equal(count(f, "inbox"), inbox);
+
+                struct run again = {0};
+                load_new(f, &again, cases[i].wo, cases[i].id);
+                assert_doc_v(store_batch_work_order(again.b, "DE01", cases[i].wo),
+                             cases[i].loaded_v);
+                if (strcmp(cases[i].id, "m1") == 0)
+                        assert_non_null(store_batch_inbox_answer(again.b, "s4", "m1"));
+                store_batch_free(again.b); /* rolled back */
+        }
+        /* After the retries the cache holds the truth: fast again. */
+        PQclear(pgt_exec(f->conninfo, "UPDATE work_orders SET doc = '{\"v\": 77}' "
+                                      "WHERE work_order = '8'"));
+        struct run last = {0};
+        load_new(f, &last, "8", "m4");
+        assert_doc_v(store_batch_work_order(last.b, "DE01", "8"), 80);
+        write_and_commit(f, &last, "8", "m4", 4, 4);
+        assert_string_equal(last.commit_error, "");
+        store_batch_free(last.b);
+        assert_int_equal(v_of(f, "8"), 4);
+}
+
 int main(void)
 {
         if (pgt_require_server())
@@ -519,6 +661,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_connection_lost_between_phases, setup, teardown),
             cmocka_unit_test_setup_teardown(test_store_free_fails_what_is_pending, setup, teardown),
             cmocka_unit_test_setup_teardown(test_large_batch, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_fast_path_uses_cached_orders, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_fast_path_refused_then_loaded, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* test_store_unit.c — the store's pure helpers, no server: splitting SQL
- * scripts into statements, array literals, the embedded migrations. */
+ * scripts into statements, array literals, the embedded migrations, the
+ * work-order cache. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 #include "migrate.h"
 #include "pg_array.h"
 #include "takt/store.h"
+#include "wo_cache.h"
 
 static void test_split(void **state)
 {
@@ -114,6 +116,50 @@ static void test_migrations_embedded(void **state)
         assert_int_equal(plan.n, 0);
 }
 
+/* get/put/forget, revisions, and eviction of the oldest inserted entry;
+ * keys are pairs, so ("ab", "c") and ("a", "bc") are different orders. */
+static void test_wo_cache(void **state)
+{
+        struct wo_cache *c = wo_cache_new(3);
+        json_t *d1 = json_pack("{s:i}", "v", 1), *d2 = json_pack("{s:i}", "v", 2);
+        int64_t rev = -7;
+        assert_null(wo_cache_get(c, "DE01", "1", &rev));
+        assert_int_equal(rev, -7);
+
+        wo_cache_put(c, "DE01", "1", d1, 4);
+        assert_ptr_equal(wo_cache_get(c, "DE01", "1", &rev), d1);
+        assert_int_equal(rev, 4);
+        assert_int_equal(d1->refcount, 2); /* the cache holds its own reference */
+
+        wo_cache_put(c, "ab", "c", d1, 1);
+        assert_null(wo_cache_get(c, "a", "bc", &rev));
+        wo_cache_put(c, "a", "bc", d2, 2);
+        assert_ptr_equal(wo_cache_get(c, "ab", "c", &rev), d1);
+        assert_int_equal(rev, 1);
+        assert_ptr_equal(wo_cache_get(c, "a", "bc", &rev), d2);
+        assert_int_equal(wo_cache_size(c), 3);
+
+        /* Replacing DE01/1 makes it the newest: ("ab","c") is now oldest. */
+        wo_cache_put(c, "DE01", "1", d2, 5);
+        assert_int_equal(wo_cache_size(c), 3);
+        wo_cache_put(c, "DE01", "2", d1, 1);
+        assert_int_equal(wo_cache_size(c), 3);
+        assert_null(wo_cache_get(c, "ab", "c", &rev));
+        assert_non_null(wo_cache_get(c, "a", "bc", &rev));
+        assert_ptr_equal(wo_cache_get(c, "DE01", "1", &rev), d2);
+        assert_int_equal(rev, 5);
+
+        wo_cache_forget(c, "DE01", "1");
+        wo_cache_forget(c, "DE01", "unknown");
+        assert_null(wo_cache_get(c, "DE01", "1", &rev));
+        assert_int_equal(wo_cache_size(c), 2);
+        wo_cache_free(c);
+        assert_int_equal(d1->refcount, 1);
+        assert_int_equal(d2->refcount, 1);
+        json_decref(d1);
+        json_decref(d2);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -121,6 +167,7 @@ int main(void)
             cmocka_unit_test(test_array_literal),
             cmocka_unit_test(test_array_json_and_int),
             cmocka_unit_test(test_migrations_embedded),
+            cmocka_unit_test(test_wo_cache),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
