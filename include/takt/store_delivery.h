@@ -57,7 +57,9 @@ struct store_trace_step {
         const char *detail; /* JSON object text */
 };
 /* Write a whole loop turn's outcomes and trace steps in one transaction
- * (two statements over unnest() arrays). */
+ * (two statements over unnest() arrays), committed asynchronously
+ * (synchronous_commit off): a crash may lose the last outcomes, and those
+ * messages are then delivered again, never lost. */
 int store_outbox_record(struct store *s, const struct store_outcome *o, size_t n_outcomes,
                         const struct store_trace_step *t, size_t n_steps, store_done_cb cb,
                         void *arg);

@@ -24,6 +24,10 @@
 
 #define INGEST_MAX_BATCH_ITEMS 1000
 #define INGEST_MAX_GROUP_ITEMS 4000 /* messages per group transaction */
+/* takt's own events (a delivery moved an order, an SLA came due) wait this
+ * long for a source request to share its transaction with, instead of
+ * taking the line (and a commit) of their own. */
+#define INGEST_INTERNAL_WAIT_MS 5
 
 double ingest_monotonic(void)
 {
@@ -62,6 +66,24 @@ void ingest_req_free(struct ingest_req *req)
 /* ---- the group-commit queue ---- */
 
 static void batch_start(struct ingest *ing);
+
+/* Start the next transaction at the end of this loop turn when a source
+ * request waits; when only takt's own events wait, a little later. */
+static void kick(struct ingest *ing)
+{
+        if (ing->batch || !ing->wait_head)
+                return;
+        bool source_waiting = false;
+        for (const struct ingest_req *r = ing->wait_head; r && !source_waiting; r = r->next)
+                source_waiting = r->kind == INGEST_HTTP;
+        if (source_waiting) {
+                event_del(ing->kick);
+                event_active(ing->kick, EV_TIMEOUT, 0);
+        } else if (!evtimer_pending(ing->kick, NULL)) {
+                struct timeval tv = {0, INGEST_INTERNAL_WAIT_MS * 1000};
+                evtimer_add(ing->kick, &tv);
+        }
+}
 
 static void answer(struct ingest_req *req)
 {
@@ -130,8 +152,7 @@ static void batch_finish(struct ingest *ing)
         if (ing->batch)
                 store_batch_free(ing->batch);
         ing->batch = NULL;
-        if (ing->wait_head)
-                event_active(ing->kick, EV_TIMEOUT, 0);
+        kick(ing);
 }
 
 static void batch_fail(struct ingest *ing, const char *error)
@@ -286,8 +307,8 @@ void ingest_enqueue(struct ingest *ing, struct ingest_req *req)
         *ing->wait_tail = req;
         ing->wait_tail = &req->next;
         ing->n_waiting++;
-        if (!ing->batch)
-                event_active(ing->kick, EV_TIMEOUT, 0);
+        if (req->kind == INGEST_HTTP || !evtimer_pending(ing->kick, NULL))
+                kick(ing);
 }
 
 /* ---- intake ---- */

@@ -202,8 +202,13 @@ int store_outbox_record(struct store *s, const struct store_outcome *o, size_t n
         const char *p[N_ARRS];
         for (int i = 0; i < N_ARRS; i++)
                 p[i] = pg_array_text(&a[i]);
-        struct pg_stmt all[4] = {{"BEGIN", 0, NULL}};
-        size_t ns = 1;
+        /* Asynchronous commit: an outcome lost in a crash only means the
+         * message is sent again (at least once, same Idempotency-Key), so
+         * its COMMIT need not wait for the WAL flush. Acceptance (ingest)
+         * stays synchronous; the next synchronous commit flushes this too. */
+        struct pg_stmt all[5] = {{"BEGIN", 0, NULL},
+                                 {"SET LOCAL synchronous_commit TO off", 0, NULL}};
+        size_t ns = 2;
         if (n_outcomes > 0)
                 all[ns++] = (struct pg_stmt){update_sql, 6, &p[OUT_ID]};
         if (n_steps > 0)
