@@ -53,7 +53,8 @@ void orch_apply(const json_t *wo, const struct takt_plant *plant, const json_t *
 /* A message of this order reached a destination of kind dest_kind: the
  * release reaching the MES moves released -> dispatched, the completion
  * reaching the ERP moves completed -> closed. Other deliveries: result
- * ACCEPTED with wo == NULL (nothing to store). */
+ * ACCEPTED with wo == NULL (nothing to store). Of msg only the identity is
+ * read: "type", "id" and "correlation_id" (the whole envelope will do). */
 void orch_delivered(const json_t *wo, const struct takt_plant *plant, const json_t *msg,
                     enum takt_system_kind dest_kind, int64_t now_ms, struct orch_output *out);
 

@@ -533,11 +533,13 @@ void ingest_delivered(struct ingest *ing, const struct store_outbox_row *row,
         if (strcmp(row->type, "work_order.released") != 0 &&
             strcmp(row->type, "work_order.completed") != 0)
                 return;
-        json_t *env = store_outbox_row_envelope(row);
-        if (!env)
+        /* The transition needs the message's identity, not its data. */
+        json_t *identity = json_pack("{s:s, s:s?, s:s?}", "type", row->type, "id", row->message_id,
+                                     "correlation_id", row->correlation_id);
+        if (!identity)
                 return;
         struct ingest_req *req = internal_req(ing, INGEST_DELIVERED, row->plant, row->work_order);
-        req->delivered_env = env;
+        req->delivered_env = identity;
         req->dest_kind = dest->kind;
         ingest_enqueue(ing, req);
 }

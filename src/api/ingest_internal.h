@@ -50,7 +50,7 @@ struct ingest_req {
         /* INGEST_DELIVERED and INGEST_SLA */
         char *plant;           /* owned */
         char *work_order;      /* owned */
-        json_t *delivered_env; /* owned: the delivered envelope */
+        json_t *delivered_env; /* owned: the delivered message's type, id, correlation_id */
         enum takt_system_kind dest_kind;
 
         /* The answer, decided inside the transaction, sent after COMMIT. */

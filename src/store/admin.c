@@ -31,12 +31,15 @@ static const char messages_sql[] =
                       "= $3)"
                       " ORDER BY id DESC LIMIT $4::int) m";
 
+/* Rows hold the steps one transaction recorded (003_trace_steps.sql):
+ * flattened, in time order, rows and steps in the order written. */
+#define TRACE_STEP_AT STORE_SQL_TS("to_timestamp((s.step->>'at_ms')::bigint / 1000.0)")
 static const char trace_sql[] =
     "SELECT jsonb_build_object('correlation_id', $1::text, 'steps',"
-    " jsonb_agg(jsonb_build_object('step', step, 'at', " STORE_SQL_TS(
-        "at") ","
-              " 'detail', detail) ORDER BY at, id))"
-              " FROM trace WHERE correlation_id = $1 HAVING count(*) > 0";
+    " jsonb_agg(jsonb_build_object('step', s.step->'step', 'at', " TRACE_STEP_AT ","
+    " 'detail', s.step->'detail') ORDER BY (s.step->>'at_ms')::bigint, t.id, s.n))"
+    " FROM trace t, jsonb_array_elements(t.steps) WITH ORDINALITY AS s(step, n)"
+    " WHERE t.correlation_id = $1 HAVING count(*) > 0";
 
 static const char sla_sql[] =
     "SELECT coalesce(jsonb_agg(jsonb_build_object('plant', plant, 'work_order', work_order,"
@@ -49,9 +52,11 @@ const char store_replay_sql[] =
     " WHERE state = 'failed' AND ($1::bigint IS NULL OR id = $1::bigint)"
     " AND ($2::text IS NULL OR destination = $2) AND ($3::text IS NULL OR plant = $3)"
     " RETURNING id, state, correlation_id, destination),"
-    " t AS (INSERT INTO trace (correlation_id, step, at, detail)"
-    " SELECT coalesce(correlation_id, ''), 'replayed', now(),"
-    " jsonb_build_object('id', id, 'destination', destination, 'by', $4::text) FROM r)"
+    " t AS (INSERT INTO trace (correlation_id, at, steps)"
+    " SELECT coalesce(correlation_id, ''), now(), jsonb_build_array(jsonb_build_object("
+    " 'step', 'replayed', 'at_ms', (extract(epoch FROM now()) * 1000)::bigint,"
+    " 'detail', jsonb_build_object('id', id, 'destination', destination, 'by', $4::text)))"
+    " FROM r)"
     " SELECT jsonb_build_object('id', id, 'state', state) FROM r ORDER BY id";
 
 struct admin_req {

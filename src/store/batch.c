@@ -23,7 +23,7 @@
  *   inbox INSERT; work_orders upsert; release of held postings that were
  *   stored before this batch (UPDATE ... RETURNING); outbox INSERT in put
  *   order (WITH ORDINALITY ... ORDER BY, so ids follow put order) RETURNING;
- *   trace INSERT; COMMIT.
+ *   trace INSERT (one row per correlation id: its steps in order); COMMIT.
  * Held postings put by this same batch are released in memory when
  * store_batch_release_held() is called after them, so the release UPDATE
  * runs before the outbox INSERT and touches only older rows.
@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -97,19 +98,18 @@ static const char outbox_insert_sql[] =
     "u.state, CASE WHEN u.state = 'pending' THEN now() END "
     "FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[]) "
     "WITH ORDINALITY AS u(destination, lane, envelope, state, ord) "
-    "ORDER BY u.ord" OUTBOX_RETURNING;
+    "ORDER BY u.ord RETURNING " STORE_OUTBOX_COLUMNS_NO_ENVELOPE;
+/* One row per correlation id: the steps this batch recorded for it. */
 static const char trace_insert_sql[] =
-    "INSERT INTO trace (correlation_id, step, at, detail) "
-    "SELECT u.correlation_id, u.step, "
-    "CASE WHEN u.at_ms > 0 THEN to_timestamp(u.at_ms / 1000.0) ELSE now() END, u.detail "
-    "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::jsonb[]) "
-    "AS u(correlation_id, step, at_ms, detail)";
+    "INSERT INTO trace (correlation_id, at, steps) "
+    "SELECT u.correlation_id, to_timestamp(u.at_ms / 1000.0), u.steps "
+    "FROM unnest($1::text[], $2::bigint[], $3::jsonb[]) AS u(correlation_id, at_ms, steps)";
 
 enum { KEY_WO_PLANT, KEY_WO_ORDER, KEY_IN_SOURCE, KEY_IN_ID, KEY_COLS };
 enum { IN_SOURCE, IN_ID, IN_CORRELATION, IN_STATUS, IN_ANSWER, IN_ENVELOPE, IN_COLS };
 enum { WO_PLANT, WO_ORDER, WO_STATE, WO_REVISION, WO_DOC, WO_DEADLINE, WO_EXPECTED, WO_COLS };
 enum { OB_DESTINATION, OB_LANE, OB_ENVELOPE, OB_STATE, OB_COLS };
-enum { TR_CORRELATION, TR_STEP, TR_AT, TR_DETAIL, TR_COLS };
+enum { TR_CORRELATION, TR_AT, TR_STEPS, TR_COLS };
 enum { REL_PLANT, REL_ORDER, REL_COLS };
 
 enum batch_state {
@@ -162,7 +162,10 @@ struct store_batch {
         json_t *wo_puts; /* owned: key -> [plant, work_order, state, revision, doc, deadline] */
         struct outbox_put *outbox; /* owned array */
         size_t n_outbox, cap_outbox;
-        struct pg_array trace[TR_COLS];
+        json_t *last_envelope; /* owned reference: the envelope last put ... */
+        char *last_text;       /* owned: ... as JSON text (one dump per message) */
+        json_t *trace_rows;    /* owned: [[correlation_id, first at_ms, [steps]]] */
+        json_t *trace_index;   /* owned: correlation_id -> index in trace_rows */
         struct pg_array release[REL_COLS];
 
         struct store_outbox_row *rows; /* owned, after commit, id order */
@@ -317,7 +320,8 @@ static void batch_destroy(struct store_batch *b)
         free(b->refs);
         json_decref(b->expected);
         arrays_free(b->inbox, IN_COLS);
-        arrays_free(b->trace, TR_COLS);
+        json_decref(b->trace_rows);
+        json_decref(b->trace_index);
         arrays_free(b->release, REL_COLS);
         json_decref(b->work_orders);
         json_decref(b->answers);
@@ -331,6 +335,8 @@ static void batch_destroy(struct store_batch *b)
                 free(p->work_order);
         }
         free(b->outbox);
+        json_decref(b->last_envelope);
+        free(b->last_text);
         for (size_t i = 0; i < b->n_rows; i++)
                 store_outbox_row_clear(&b->rows[i]);
         free(b->rows);
@@ -519,7 +525,8 @@ struct store_batch *store_batch_begin(struct store *s, const struct store_wo_key
         b->wo_puts = json_object();
         arrays_init(b->keys, KEY_COLS);
         arrays_init(b->inbox, IN_COLS);
-        arrays_init(b->trace, TR_COLS);
+        b->trace_rows = json_array();
+        b->trace_index = json_object();
         arrays_init(b->release, REL_COLS);
         b->refs = calloc(n_wos ? n_wos : 1, sizeof(*b->refs));
         if (!b->defer || !b->work_orders || !b->expected || !b->answers || !b->wo_puts || !b->refs)
@@ -613,19 +620,51 @@ void store_batch_put_outbox(struct store_batch *b, const char *destination, cons
         struct outbox_put *p = &b->outbox[b->n_outbox++];
         p->destination = xstrdup(destination);
         p->lane = xstrdup(lane);
-        p->envelope = json_dumps(envelope, JSON_COMPACT); /* handed to the committed row */
+        /* A message routed to several destinations is dumped once; holding
+         * a reference keeps its address from being reused meanwhile. */
+        if (envelope != b->last_envelope) {
+                json_decref(b->last_envelope);
+                free(b->last_text);
+                b->last_envelope = json_incref((json_t *)envelope);
+                b->last_text = json_dumps(envelope, JSON_COMPACT);
+                if (!b->last_text)
+                        abort(); /* out of memory */
+        }
+        p->envelope = xstrdup(b->last_text); /* handed to the committed row */
         p->plant = xstrdup(json_str(envelope, "plant"));
         p->work_order = xstrdup(json_str(envelope, "work_order"));
         p->held = held;
 }
 
+static int64_t wall_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void store_batch_put_trace(struct store_batch *b, const char *correlation_id, const char *step,
                            int64_t at_ms, const json_t *detail)
 {
-        pg_array_add(&b->trace[TR_CORRELATION], correlation_id);
-        pg_array_add(&b->trace[TR_STEP], step);
-        pg_array_add_int(&b->trace[TR_AT], at_ms);
-        pg_array_add_json(&b->trace[TR_DETAIL], detail);
+        if (at_ms <= 0)
+                at_ms = wall_ms();
+        json_t *row = NULL;
+        const json_t *at = correlation_id ? json_object_get(b->trace_index, correlation_id) : NULL;
+        if (at) {
+                row = json_array_get(b->trace_rows, (size_t)json_integer_value(at));
+        } else {
+                if (correlation_id)
+                        json_object_set_new(
+                            b->trace_index, correlation_id,
+                            json_integer((json_int_t)json_array_size(b->trace_rows)));
+                row = json_pack("[s?, I, []]", correlation_id, (json_int_t)at_ms);
+                json_array_append_new(b->trace_rows, row);
+        }
+        json_t *entry = json_pack("{s:s, s:I, s:O?}", "step", step, "at_ms", (json_int_t)at_ms,
+                                  "detail", detail);
+        if (!row || !entry)
+                abort(); /* out of memory */
+        json_array_append_new(json_array_get(row, 2), entry);
 }
 
 static bool same(const char *a, const char *b)
@@ -681,7 +720,7 @@ struct phase2_plan {
         size_t n;
         int release_at, outbox_at; /* -1 when not sent */
         const char *params[7][WO_COLS];
-        struct pg_array outbox[OB_COLS], wo[WO_COLS];
+        struct pg_array outbox[OB_COLS], wo[WO_COLS], trace[TR_COLS];
 };
 
 static void plan_add(struct phase2_plan *p, const char *sql, const struct pg_array *cols,
@@ -699,6 +738,7 @@ static void plan_build(struct store_batch *b, struct phase2_plan *p)
         p->release_at = p->outbox_at = -1;
         arrays_init(p->outbox, OB_COLS);
         arrays_init(p->wo, WO_COLS);
+        arrays_init(p->trace, TR_COLS);
         if (b->fast)
                 p->stmts[p->n++] = (struct pg_stmt){"BEGIN", 0, NULL};
         if (b->inbox[IN_SOURCE].n)
@@ -738,8 +778,17 @@ static void plan_build(struct store_batch *b, struct phase2_plan *p)
                 p->outbox_at = (int)p->n;
                 plan_add(p, outbox_insert_sql, p->outbox, OB_COLS);
         }
-        if (b->trace[TR_STEP].n)
-                plan_add(p, trace_insert_sql, b->trace, TR_COLS);
+        size_t i;
+        json_t *trace;
+        json_array_foreach(b->trace_rows, i, trace)
+        {
+                pg_array_add(&p->trace[TR_CORRELATION],
+                             json_string_value(json_array_get(trace, 0)));
+                pg_array_add_int(&p->trace[TR_AT], json_integer_value(json_array_get(trace, 1)));
+                pg_array_add_json(&p->trace[TR_STEPS], json_array_get(trace, 2));
+        }
+        if (p->trace[TR_CORRELATION].n)
+                plan_add(p, trace_insert_sql, p->trace, TR_COLS);
         p->stmts[p->n++] = (struct pg_stmt){"COMMIT", 0, NULL};
 }
 
@@ -846,6 +895,7 @@ void store_batch_commit(struct store_batch *b, store_batch_committed_cb cb, void
         int rc = pg_conn_submit(c, plan.stmts, plan.n, phase2_done, ctx);
         arrays_free(plan.outbox, OB_COLS);
         arrays_free(plan.wo, WO_COLS);
+        arrays_free(plan.trace, TR_COLS);
         if (rc == 0 && b->fast)
                 b->tx_open = true;
         if (rc < 0) {

@@ -15,11 +15,15 @@ struct pg_conn *store_conn_admin(struct store *s);
 struct pg_conn *store_conn_listen(struct store *s);
 
 /* Row of "SELECT <STORE_OUTBOX_COLUMNS> FROM outbox" -> struct. */
-#define STORE_OUTBOX_COLUMNS                                                                       \
-        "id, destination, plant, work_order, lane, type, message_id, correlation_id, "             \
-        "envelope, state, attempts, "                                                              \
+#define STORE_OUTBOX_COLUMNS_WITH(envelope)                                                        \
+        "id, destination, plant, work_order, lane, type, message_id, correlation_id, " envelope    \
+        ", state, attempts, "                                                                      \
         "(extract(epoch from next_attempt_at) * 1000)::bigint, "                                   \
         "(extract(epoch from created_at) * 1000)::bigint"
+#define STORE_OUTBOX_COLUMNS STORE_OUTBOX_COLUMNS_WITH("envelope")
+/* The same without sending the envelope back (NULL in its place), for rows
+ * whose envelope text the caller already has. */
+#define STORE_OUTBOX_COLUMNS_NO_ENVELOPE STORE_OUTBOX_COLUMNS_WITH("NULL::text")
 void store_outbox_row_from_result(const PGresult *res, int row, struct store_outbox_row *out);
 /* Rows keep the envelope as text (envelope_text; envelope stays NULL): the
  * dispatcher sends canonical envelopes as they are, and whoever needs the

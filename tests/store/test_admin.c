@@ -33,9 +33,14 @@ static const char seed_sql[] =
     " (5, 'events', 'DE01', '1', 'DE01/1', 'work_order.released', 'e', 'corr-e', '{}',"
     "  'delivered', 1, NULL, now());"
     "SELECT setval('outbox_id_seq', 5);"
-    "INSERT INTO trace (correlation_id, step, at, detail) VALUES"
-    " ('corr-a', 'enqueued', '2026-11-30 06:00:02+00', '{\"n\": 2}'),"
-    " ('corr-a', 'received', '2026-11-30 06:00:01.5+00', NULL)";
+    /* Rows as transactions write them (one per correlation id, steps in
+     * order); the view flattens them in time order, ties in writing order. */
+    "INSERT INTO trace (correlation_id, at, steps) VALUES"
+    " ('corr-a', '2026-11-30 06:00:02+00', '[{\"step\": \"enqueued\", \"at_ms\": 1796018402000,"
+    "   \"detail\": {\"n\": 2}}, {\"step\": \"attempt\", \"at_ms\": 1796018402000,"
+    "   \"detail\": {\"n\": 3}}]'),"
+    " ('corr-a', '2026-11-30 06:00:01.5+00', '[{\"step\": \"received\","
+    "   \"at_ms\": 1796018401500, \"detail\": null}]')";
 
 struct fixture {
         struct event_base *base;
@@ -154,7 +159,9 @@ static void test_trace_get(void **state)
             "{\"correlation_id\": \"corr-a\", \"steps\": ["
             "{\"step\": \"received\", \"at\": \"2026-11-30T06:00:01.500Z\", \"detail\": null},"
             "{\"step\": \"enqueued\", \"at\": \"2026-11-30T06:00:02.000Z\","
-            " \"detail\": {\"n\": 2}}]}",
+            " \"detail\": {\"n\": 2}},"
+            "{\"step\": \"attempt\", \"at\": \"2026-11-30T06:00:02.000Z\","
+            " \"detail\": {\"n\": 3}}]}",
             0, NULL);
         assert_true(json_equal(j.result, want));
         json_decref(want);
@@ -228,8 +235,10 @@ static void test_message_replay(void **state)
         pgt_json_clear(&j);
         wait_notifies(f, 1);
         assert_int_equal(pgt_long(f->conninfo, "SELECT attempts FROM outbox WHERE id = 2"), 0);
-        assert_int_equal(pgt_long(f->conninfo, "SELECT count(*) FROM trace WHERE correlation_id ="
-                                               " 'corr-b' AND step = 'replayed'"),
+        assert_int_equal(pgt_long(f->conninfo,
+                                  "SELECT count(*) FROM trace, jsonb_array_elements(steps) s"
+                                  " WHERE correlation_id = 'corr-b'"
+                                  " AND s->>'step' = 'replayed'"),
                          1);
 
         /* Not failed (any more, or never): nothing happens, result NULL. */
@@ -239,8 +248,9 @@ static void test_message_replay(void **state)
                 assert_null(j.result);
                 pgt_json_clear(&j);
         }
-        assert_int_equal(pgt_long(f->conninfo, "SELECT count(*) FROM trace WHERE step = "
-                                               "'replayed'"),
+        assert_int_equal(pgt_long(f->conninfo,
+                                  "SELECT count(*) FROM trace, jsonb_array_elements(steps) s"
+                                  " WHERE s->>'step' = 'replayed'"),
                          1);
 }
 
@@ -304,8 +314,10 @@ static void test_replay_blocking(void **state)
         assert_int_equal(pgt_long(f->conninfo, "SELECT count(*) FROM outbox WHERE state = "
                                                "'failed'"),
                          0);
-        assert_int_equal(pgt_long(f->conninfo, "SELECT count(*) FROM trace WHERE step = "
-                                               "'replayed' AND detail->>'by' = 'cli'"),
+        assert_int_equal(pgt_long(f->conninfo,
+                                  "SELECT count(*) FROM trace, jsonb_array_elements(steps) s"
+                                  " WHERE s->>'step' = 'replayed'"
+                                  " AND s->'detail'->>'by' = 'cli'"),
                          3);
         wait_notifies(f, 2); /* one per replay that moved something */
 }

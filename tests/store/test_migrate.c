@@ -16,6 +16,7 @@
 
 #include <event2/event.h>
 
+#include "migrate.h"
 #include "pg_test.h"
 #include "takt/store.h"
 
@@ -42,6 +43,39 @@ static void test_fresh_and_idempotent(void **state)
                 pgt_migrate(ci);
                 assert_schema_complete(ci);
         }
+        free(ci);
+}
+
+/* A database at version 2 with trace rows of the old shape (a row per
+ * step) keeps them through 003: each becomes a one-step row. */
+static void test_upgrade_keeps_trace(void **state)
+{
+        char *ci = pgt_fresh_db();
+        PQclear(pgt_exec(ci, STORE_SCHEMA_VERSION_CREATE_SQL));
+        for (size_t i = 0; i < 2; i++) {
+                PQclear(pgt_exec(ci, store_migrations[i].sql));
+                char row[160];
+                snprintf(row, sizeof(row),
+                         "INSERT INTO schema_version (version, name) VALUES (%d, '%s')",
+                         store_migrations[i].version, store_migrations[i].name);
+                PQclear(pgt_exec(ci, row));
+        }
+        PQclear(pgt_exec(ci, "INSERT INTO trace (correlation_id, step, at, detail) VALUES "
+                             "('c', 'received', '2026-11-30 06:00:01.5+00', NULL), "
+                             "('c', 'enqueued', '2026-11-30 06:00:02+00', '{\"n\": 2}')"));
+        pgt_migrate(ci);
+        assert_schema_complete(ci);
+        assert_int_equal(
+            pgt_long(ci, "SELECT count(*) FROM trace WHERE jsonb_array_length(steps) = 1"), 2);
+        assert_int_equal(pgt_long(ci,
+                                  "SELECT count(*) FROM trace WHERE steps = "
+                                  "'[{\"step\": \"enqueued\", \"at_ms\": 1796018402000, "
+                                  "\"detail\": {\"n\": 2}}]' AND at = '2026-11-30 06:00:02+00'"),
+                         1);
+        assert_int_equal(pgt_long(ci, "SELECT count(*) FROM trace WHERE steps->0->>'step' = "
+                                      "'received' AND (steps->0->>'at_ms')::bigint = 1796018401500 "
+                                      "AND steps->0->'detail' = 'null'"),
+                         1);
         free(ci);
 }
 
@@ -205,6 +239,7 @@ int main(void)
                 return 1;
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_fresh_and_idempotent),
+            cmocka_unit_test(test_upgrade_keeps_trace),
             cmocka_unit_test(test_concurrent_migrate),
             cmocka_unit_test(test_newer_schema_refused),
             cmocka_unit_test(test_unreachable_reason),
