@@ -10,7 +10,7 @@
  * batch is "loaded" from the cache and phase 2 starts with BEGIN. Its writes
  * carry what the decisions assumed: the inbox INSERT fails on a duplicate,
  * a new order's INSERT fails when the order exists, and a cached order's
- * UPDATE requires the revision it was decided against (takt_require,
+ * UPDATE requires the version it was decided against (takt_require,
  * 002_ingest_checks.sql). Any of those (SQLSTATE 23505 or 40001) rolls the
  * whole batch back and marks it store_batch_retry(); the next batch begun
  * then takes the slow path.
@@ -47,7 +47,7 @@
 #define OUTBOX_RETURNING " RETURNING " STORE_OUTBOX_COLUMNS
 
 static const char lock_sql[] =
-    "SELECT plant, work_order, doc, revision FROM work_orders "
+    "SELECT plant, work_order, doc, version FROM work_orders "
     "WHERE (plant, work_order) IN (SELECT * FROM unnest($1::text[], $2::text[])) "
     "ORDER BY plant, work_order FOR UPDATE";
 static const char inbox_lookup_sql[] =
@@ -66,18 +66,19 @@ static const char wo_upsert_sql[] =
     "FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::jsonb[], "
     "$6::bigint[]) AS u(plant, work_order, state, revision, doc, deadline_ms) "
     "ON CONFLICT (plant, work_order) DO UPDATE SET state = excluded.state, "
-    "revision = excluded.revision, doc = excluded.doc, "
+    "revision = excluded.revision, doc = excluded.doc, version = work_orders.version + 1, "
     "next_deadline_at = excluded.next_deadline_at, updated_at = excluded.updated_at";
-/* The fast path's work-order write: $7 is the revision each decision saw,
+/* The fast path's work-order write: $7 is the version each decision saw,
  * or -1 for an order assumed new (a plain INSERT: a duplicate key fails). */
 static const char wo_checked_sql[] =
     "WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], "
     "$5::jsonb[], $6::bigint[], $7::bigint[]) "
     "AS u(plant, work_order, state, revision, doc, deadline_ms, expected)), "
     "upd AS (UPDATE work_orders w SET state = u.state, revision = u.revision, doc = u.doc, "
+    "version = w.version + 1, "
     "next_deadline_at = CASE WHEN u.deadline_ms > 0 THEN to_timestamp(u.deadline_ms / 1000.0) "
     "END, updated_at = now() FROM u WHERE u.expected >= 0 AND w.plant = u.plant "
-    "AND w.work_order = u.work_order AND w.revision = u.expected RETURNING 1), "
+    "AND w.work_order = u.work_order AND w.version = u.expected RETURNING 1), "
     "ins AS (INSERT INTO work_orders (plant, work_order, state, revision, doc, "
     "next_deadline_at, updated_at) "
     "SELECT u.plant, u.work_order, u.state, u.revision, u.doc, "
@@ -155,7 +156,7 @@ struct store_batch {
         struct wo_ref *refs; /* owned array */
         size_t n_refs;
         json_t *work_orders; /* owned: key -> doc */
-        json_t *expected;    /* owned: key -> revision the fast path decides against */
+        json_t *expected;    /* owned: key -> version the decisions saw (-1: absent) */
         json_t *answers;     /* owned: key -> {"http_status", "body"} */
 
         struct pg_array inbox[IN_COLS];
@@ -351,8 +352,9 @@ static void phase1_parse(struct store_batch *b, const PGresult *locked, const PG
                 const char *plant = PQgetvalue(locked, r, 0), *wo = PQgetvalue(locked, r, 1);
                 char *key = pair_key(plant, wo);
                 json_t *doc = json_col(locked, r, 2);
-                wo_cache_put(b->line->cache, plant, wo, doc,
-                             strtoll(PQgetvalue(locked, r, 3), NULL, 10));
+                int64_t version = strtoll(PQgetvalue(locked, r, 3), NULL, 10);
+                wo_cache_put(b->line->cache, plant, wo, doc, version);
+                json_object_set_new(b->expected, key, json_integer(version));
                 json_object_set_new(b->work_orders, key, doc);
                 free(key);
         }
@@ -419,9 +421,9 @@ static bool load_from_cache(struct store_batch *b)
         }
         for (size_t i = 0; i < b->n_refs; i++) {
                 const struct wo_ref *ref = &b->refs[i];
-                int64_t revision = -1;
+                int64_t version = -1;
                 const json_t *doc =
-                    wo_cache_get(line->cache, ref->plant, ref->work_order, &revision);
+                    wo_cache_get(line->cache, ref->plant, ref->work_order, &version);
                 if (!doc && !ref->may_be_new) {
                         json_object_clear(b->work_orders);
                         json_object_clear(b->expected);
@@ -430,7 +432,7 @@ static bool load_from_cache(struct store_batch *b)
                 char *key = pair_key(ref->plant, ref->work_order);
                 if (doc)
                         json_object_set(b->work_orders, key, (json_t *)doc);
-                json_object_set_new(b->expected, key, json_integer(doc ? revision : -1));
+                json_object_set_new(b->expected, key, json_integer(doc ? version : -1));
                 free(key);
         }
         b->fast = true;
@@ -798,7 +800,8 @@ struct phase2_ctx {
         int release_at, outbox_at;
 };
 
-/* Committed: what the batch wrote is now the orders' current rows. */
+/* Committed: what the batch wrote is now the orders' current rows, one
+ * version past what the batch saw (1 for a new order). */
 static void cache_committed(struct store_batch *b)
 {
         const char *key;
@@ -806,10 +809,12 @@ static void cache_committed(struct store_batch *b)
         json_object_foreach(b->wo_puts, key, row)
         {
                 json_t *doc = json_array_get(row, 4);
+                const json_t *seen = json_object_get(b->expected, key);
+                int64_t version =
+                    seen && json_integer_value(seen) >= 0 ? json_integer_value(seen) + 1 : 1;
                 if (!json_is_null(doc))
                         wo_cache_put(b->line->cache, json_string_value(json_array_get(row, 0)),
-                                     json_string_value(json_array_get(row, 1)), doc,
-                                     json_integer_value(json_array_get(row, 3)));
+                                     json_string_value(json_array_get(row, 1)), doc, version);
         }
 }
 

@@ -1,4 +1,4 @@
-/* wo_cache.c — bounded map (plant, work order) -> (document, revision); see
+/* wo_cache.c — bounded map (plant, work order) -> (document, version); see
  * wo_cache.h. A jansson object is the hash table: it keeps insertion order,
  * so its first key is the oldest entry, the one dropped when full. */
 #include "wo_cache.h"
@@ -8,7 +8,7 @@
 #include <string.h>
 
 struct wo_cache {
-        json_t *map; /* owned: key -> [doc, revision] */
+        json_t *map; /* owned: key -> [doc, version] */
         size_t cap;
 };
 
@@ -40,22 +40,22 @@ void wo_cache_free(struct wo_cache *c)
 }
 
 const json_t *wo_cache_get(const struct wo_cache *c, const char *plant, const char *work_order,
-                           int64_t *revision)
+                           int64_t *version)
 {
         char *key = cache_key(plant, work_order);
         const json_t *entry = json_object_get(c->map, key);
         free(key);
         if (!entry)
                 return NULL;
-        *revision = json_integer_value(json_array_get(entry, 1));
+        *version = json_integer_value(json_array_get(entry, 1));
         return json_array_get(entry, 0);
 }
 
 void wo_cache_put(struct wo_cache *c, const char *plant, const char *work_order, json_t *doc,
-                  int64_t revision)
+                  int64_t version)
 {
         char *key = cache_key(plant, work_order);
-        json_t *entry = json_pack("[O, I]", doc, (json_int_t)revision);
+        json_t *entry = json_pack("[O, I]", doc, (json_int_t)version);
         if (!entry)
                 abort(); /* out of memory */
         /* Re-inserted, so the entry counts as new for eviction. */

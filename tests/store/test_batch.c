@@ -574,9 +574,9 @@ static void test_fast_path_uses_cached_orders(void **state)
         assert_false(store_batch_retry(r1.b));
         store_batch_free(r1.b);
 
-        /* Changed behind the store's back without a new revision: the next
+        /* Changed behind the store's back without a new version: the next
          * batch still decides from what the store wrote (the cache), which
-         * shows nothing was read; the unchanged revision lets it commit. */
+         * shows nothing was read; the unchanged version lets it commit. */
         PQclear(pgt_exec(f->conninfo, "UPDATE work_orders SET doc = '{\"v\": 99}'"));
         struct run r2 = {0};
         load_new(f, &r2, "7", "m2");
@@ -585,6 +585,8 @@ static void test_fast_path_uses_cached_orders(void **state)
         assert_string_equal(r2.commit_error, "");
         store_batch_free(r2.b);
         assert_int_equal(v_of(f, "7"), 2);
+        /* every write is a new version, whatever the ERP revision says */
+        assert_int_equal(pgt_long(f->conninfo, "SELECT version FROM work_orders"), 2);
         assert_int_equal(count(f, "outbox"), 2);
         assert_int_equal(count(f, "inbox"), 2);
 }
@@ -609,8 +611,9 @@ static void test_fast_path_refused_then_loaded(void **state)
                 int loaded_v; /* what the retry then loads (0: no order) */
         } cases[] = {
             /* a cached order moved on */
-            {"UPDATE work_orders SET revision = 5, doc = '{\"v\": 50}' WHERE work_order = '7'", "7",
-             "m2", "work order changed since it was cached", true, 50},
+            {"UPDATE work_orders SET version = version + 1, doc = '{\"v\": 50}' "
+             "WHERE work_order = '7'",
+             "7", "m2", "work order changed since it was cached", true, 50},
             /* an order assumed new exists */
             {"INSERT INTO work_orders (plant, work_order, state, revision, doc) "
              "VALUES ('DE01', '8', 'released', 3, '{\"v\": 80}')",
