@@ -1,15 +1,12 @@
-/* ingest.c — request intake and the group-commit queue (see takt/ingest.h).
+/* ingest.c — request intake (see takt/ingest.h) and the ingest lifecycle.
  *
  * Intake does everything that needs no database: source, content type,
  * credentials, JSON, dialect, validation, sender rules. A request that passes
- * joins the wait queue. At the end of the loop turn (the `kick` event) every
- * waiting request moves into one store batch; while that batch is in flight
- * new requests wait for the next one. Answers go out in the commit callback,
- * so no 202 precedes its COMMIT. */
+ * joins the group-commit queue (ingest_groups.c), which answers it after its
+ * group's COMMIT. */
 #include "ingest_internal.h"
 
 #include <errno.h>
-#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -17,17 +14,11 @@
 
 #include "sla_timers.h"
 #include "takt/auth.h"
-#include "takt/delivery.h"
 #include "takt/http.h"
 #include "takt/log.h"
 #include "takt/metrics.h"
 
 #define INGEST_MAX_BATCH_ITEMS 1000
-#define INGEST_MAX_GROUP_ITEMS 4000 /* messages per group transaction */
-/* takt's own events (a delivery moved an order, an SLA came due) wait this
- * long for a source request to share its transaction with, instead of
- * taking the line (and a commit) of their own. */
-#define INGEST_INTERNAL_WAIT_MS 5
 
 double ingest_monotonic(void)
 {
@@ -61,254 +52,6 @@ void ingest_req_free(struct ingest_req *req)
         json_decref(req->delivered_env);
         json_decref(req->body);
         free(req);
-}
-
-/* ---- the group-commit queue ---- */
-
-static void batch_start(struct ingest *ing);
-
-/* Start the next transaction at the end of this loop turn when a source
- * request waits; when only takt's own events wait, a little later. */
-static void kick(struct ingest *ing)
-{
-        if (ing->batch || !ing->wait_head)
-                return;
-        bool source_waiting = false;
-        for (const struct ingest_req *r = ing->wait_head; r && !source_waiting; r = r->next)
-                source_waiting = r->kind == INGEST_HTTP;
-        if (source_waiting) {
-                event_del(ing->kick);
-                event_active(ing->kick, EV_TIMEOUT, 0);
-        } else if (!evtimer_pending(ing->kick, NULL)) {
-                struct timeval tv = {0, INGEST_INTERNAL_WAIT_MS * 1000};
-                evtimer_add(ing->kick, &tv);
-        }
-}
-
-static void answer(struct ingest_req *req)
-{
-        struct ingest *ing = req->ing;
-        if (req->kind != INGEST_HTTP || !req->http)
-                return;
-        if (req->status == 503)
-                http_response_header(req->http, "Retry-After", "5");
-        http_respond_json(req->http, req->status, req->body);
-        req->body = NULL;
-        req->http = NULL;
-        metrics_observe(ing->m_duration, NULL, ingest_monotonic() - req->started);
-}
-
-/* Nothing was accepted: every request of the group gets 503. */
-static void answer_unavailable(struct ingest_req *req, const char *why)
-{
-        json_decref(req->body);
-        req->status = 503;
-        req->body = json_pack("{s:s, s:s}", "status", "unavailable", "error", why);
-        if (req->kind == INGEST_HTTP) {
-                for (size_t i = 0; i < req->n_items; i++)
-                        ingest_count(req->ing, req->source->name,
-                                     canon_type_name(req->items[i].type), "unavailable");
-                answer(req);
-                return;
-        }
-        /* takt's own events are not lost with a failed transaction: they
-         * go again when the retry timer fires. */
-        log_warn("ingest.internal_retry", "plant=%s work_order=%s error=\"%s\"", req->plant,
-                 req->work_order, why);
-        struct ingest_req *again = calloc(1, sizeof(*again));
-        *again = *req;
-        again->next = req->ing->retry_head;
-        again->body = NULL;
-        again->retries++;
-        req->ing->retry_head = again;
-        req->plant = req->work_order = NULL;
-        req->delivered_env = NULL;
-        if (!evtimer_pending(req->ing->retry_timer, NULL)) {
-                struct timeval tv = {1, 0};
-                evtimer_add(req->ing->retry_timer, &tv);
-        }
-}
-
-static void on_retry(evutil_socket_t fd, short what, void *arg)
-{
-        struct ingest *ing = arg;
-        struct ingest_req *r = ing->retry_head;
-        ing->retry_head = NULL;
-        while (r) {
-                struct ingest_req *next = r->next;
-                r->next = NULL;
-                ingest_enqueue(ing, r);
-                r = next;
-        }
-}
-
-static void batch_finish(struct ingest *ing)
-{
-        for (size_t i = 0; i < ing->n_inflight; i++)
-                ingest_req_free(ing->inflight[i]);
-        free(ing->inflight);
-        ing->inflight = NULL;
-        ing->n_inflight = 0;
-        if (ing->batch)
-                store_batch_free(ing->batch);
-        ing->batch = NULL;
-        kick(ing);
-}
-
-static void batch_fail(struct ingest *ing, const char *error)
-{
-        json_decref(ing->deadlines);
-        ing->deadlines = NULL;
-        log_warn("ingest.transaction_failed", "requests=%zu error=\"%s\"", ing->n_inflight, error);
-        for (size_t i = 0; i < ing->n_inflight; i++)
-                answer_unavailable(ing->inflight[i], "database unavailable, nothing was accepted");
-        batch_finish(ing);
-}
-
-static void batch_begin_inflight(struct ingest *ing);
-
-static void on_committed(void *arg, struct store_batch *b, const char *error)
-{
-        struct ingest *ing = arg;
-        if (error && store_batch_retry(b)) {
-                /* Decided from cached orders that had moved on, or a
-                 * duplicate: nothing was written; decide again from what
-                 * the next batch loads. */
-                store_batch_free(ing->batch);
-                ing->batch = NULL;
-                for (size_t i = 0; i < ing->n_inflight; i++) {
-                        json_decref(ing->inflight[i]->body);
-                        ing->inflight[i]->body = NULL;
-                }
-                batch_begin_inflight(ing);
-                return;
-        }
-        if (error) {
-                batch_fail(ing, error);
-                return;
-        }
-        size_t n_rows = 0;
-        const struct store_outbox_row *rows = store_batch_outbox_rows(b, &n_rows);
-        for (size_t i = 0; i < ing->n_inflight; i++) {
-                struct ingest_req *req = ing->inflight[i];
-                if (req->kind == INGEST_HTTP) {
-                        for (size_t k = 0; k < req->n_items; k++)
-                                ingest_count(ing, req->source->name,
-                                             canon_type_name(req->items[k].type),
-                                             req->items[k].result);
-                }
-                answer(req);
-        }
-        size_t i;
-        json_t *d;
-        json_array_foreach(ing->deadlines, i, d)
-        {
-                sla_timers_arm(ing->sla, json_string_value(json_array_get(d, 0)),
-                               json_string_value(json_array_get(d, 1)),
-                               json_integer_value(json_array_get(d, 2)));
-        }
-        if (ing->delivery && n_rows)
-                delivery_submit(ing->delivery, rows, n_rows);
-        batch_finish(ing);
-}
-
-static void on_loaded(void *arg, struct store_batch *b, const char *error)
-{
-        struct ingest *ing = arg;
-        if (error) {
-                batch_fail(ing, error);
-                return;
-        }
-        ingest_batch_decide(ing, b, ing->inflight, ing->n_inflight);
-        store_batch_commit(b, on_committed, ing);
-}
-
-/* Collect the keys the group needs loaded: work orders and inbox ids. */
-static void batch_keys(struct ingest_req **reqs, size_t n, struct store_wo_key **wos, size_t *n_wos,
-                       struct store_inbox_key **inbox, size_t *n_inbox)
-{
-        size_t cap = 0;
-        for (size_t i = 0; i < n; i++)
-                cap += reqs[i]->n_items + 1;
-        *wos = calloc(cap, sizeof(**wos));
-        *inbox = calloc(cap, sizeof(**inbox));
-        *n_wos = *n_inbox = 0;
-        for (size_t i = 0; i < n; i++) {
-                struct ingest_req *req = reqs[i];
-                if (req->kind != INGEST_HTTP) {
-                        (*wos)[(*n_wos)++] =
-                            (struct store_wo_key){req->plant, req->work_order, false};
-                        continue;
-                }
-                for (size_t k = 0; k < req->n_items; k++) {
-                        const json_t *env = req->items[k].env;
-                        const char *wo = canon_str(env, "work_order");
-                        if (wo)
-                                (*wos)[(*n_wos)++] =
-                                    (struct store_wo_key){canon_str(env, "plant"), wo, true};
-                        (*inbox)[(*n_inbox)++] =
-                            (struct store_inbox_key){req->source->name, canon_str(env, "id")};
-                }
-        }
-}
-
-static void batch_start(struct ingest *ing)
-{
-        if (ing->batch || !ing->wait_head)
-                return;
-        size_t n = 0, items = 0;
-        for (struct ingest_req *r = ing->wait_head; r && (n == 0 || items < INGEST_MAX_GROUP_ITEMS);
-             r = r->next) {
-                n++;
-                items += r->n_items + 1;
-        }
-        ing->inflight = calloc(n, sizeof(*ing->inflight));
-        for (size_t i = 0; i < n; i++) {
-                struct ingest_req *r = ing->wait_head;
-                ing->wait_head = r->next;
-                r->next = NULL;
-                ing->inflight[i] = r;
-        }
-        if (!ing->wait_head)
-                ing->wait_tail = &ing->wait_head;
-        ing->n_waiting -= (unsigned)n;
-        ing->n_inflight = n;
-        batch_begin_inflight(ing);
-}
-
-/* Begin the store batch of the requests in flight. */
-static void batch_begin_inflight(struct ingest *ing)
-{
-        size_t n = ing->n_inflight;
-        struct store_wo_key *wos;
-        struct store_inbox_key *inbox;
-        size_t n_wos, n_inbox;
-        batch_keys(ing->inflight, n, &wos, &n_wos, &inbox, &n_inbox);
-        ing->batch = store_batch_begin(ing->store, wos, n_wos, inbox, n_inbox, on_loaded, ing);
-        free(wos);
-        free(inbox);
-        if (!ing->batch) {
-                const char *reason = "database unavailable";
-                store_is_ready(ing->store, &reason);
-                for (size_t i = 0; i < n; i++)
-                        answer_unavailable(ing->inflight[i], reason);
-                batch_finish(ing);
-        }
-}
-
-static void on_kick(evutil_socket_t fd, short what, void *arg)
-{
-        batch_start(arg);
-}
-
-void ingest_enqueue(struct ingest *ing, struct ingest_req *req)
-{
-        req->ing = ing;
-        *ing->wait_tail = req;
-        ing->wait_tail = &req->next;
-        ing->n_waiting++;
-        if (req->kind == INGEST_HTTP || !evtimer_pending(ing->kick, NULL))
-                kick(ing);
 }
 
 /* ---- intake ---- */
@@ -566,9 +309,7 @@ struct ingest *ingest_new(struct event_base *base, struct store *store, struct m
         ing->metrics = metrics;
         ing->cfg = cfg;
         ing->dialects = dialects;
-        ing->wait_tail = &ing->wait_head;
-        ing->kick = event_new(base, -1, 0, on_kick, ing);
-        ing->retry_timer = evtimer_new(base, on_retry, ing);
+        ingest_groups_init(ing);
         ing->sla = sla_timers_new(base, on_sla_due, ing);
         static const char *const msg_labels[] = {"source", "type", "result", NULL};
         ing->m_messages = metrics_family(metrics, "takt_ingest_messages_total",
@@ -602,36 +343,11 @@ void ingest_register(struct ingest *ing, struct http_server *http)
         http_server_route(http, "POST", "/v1/ingest/{source}", on_ingest, ing);
 }
 
-unsigned ingest_pending(const struct ingest *ing)
-{
-        return ing->n_waiting + (unsigned)ing->n_inflight;
-}
-
 void ingest_free(struct ingest *ing)
 {
         if (!ing)
                 return;
-        /* The store fails an in-flight batch when it is freed first; whatever
-         * still waits was never accepted. */
-        while (ing->wait_head) {
-                struct ingest_req *r = ing->wait_head;
-                ing->wait_head = r->next;
-                answer_unavailable(r, "shutting down");
-                ingest_req_free(r);
-        }
-        for (size_t i = 0; i < ing->n_inflight; i++)
-                answer_unavailable(ing->inflight[i], "shutting down");
-        ing->wait_tail = &ing->wait_head;
-        ing->n_waiting = 0;
-        batch_finish(ing);
-        while (ing->retry_head) {
-                struct ingest_req *r = ing->retry_head;
-                ing->retry_head = r->next;
-                ingest_req_free(r);
-        }
-        event_free(ing->retry_timer);
-        json_decref(ing->deadlines);
+        ingest_groups_free(ing);
         sla_timers_free(ing->sla);
-        event_free(ing->kick);
         free(ing);
 }

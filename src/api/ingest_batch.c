@@ -261,8 +261,8 @@ static void decide_internal(struct decide_ctx *ctx, struct ingest_req *req)
         orch_output_clear(&out);
 }
 
-void ingest_batch_decide(struct ingest *ing, struct store_batch *b, struct ingest_req **reqs,
-                         size_t n)
+json_t *ingest_batch_decide(struct ingest *ing, struct store_batch *b, struct ingest_req **reqs,
+                            size_t n)
 {
         struct decide_ctx ctx = {ing, b, ingest_now_ms(), json_object(), json_object()};
         for (size_t i = 0; i < n; i++) {
@@ -272,8 +272,7 @@ void ingest_batch_decide(struct ingest *ing, struct store_batch *b, struct inges
                         decide_internal(&ctx, reqs[i]);
         }
         /* Each changed work order is written once, in its final state. */
-        json_decref(ing->deadlines);
-        ing->deadlines = json_array();
+        json_t *deadlines = json_array();
         const char *key;
         json_t *doc;
         json_object_foreach(ctx.docs, key, doc)
@@ -283,9 +282,10 @@ void ingest_batch_decide(struct ingest *ing, struct store_batch *b, struct inges
                 int64_t deadline = orch_next_deadline_ms(doc);
                 store_batch_put_work_order(b, plant, wo, doc, orch_wo_state(doc),
                                            orch_wo_revision(doc), deadline);
-                json_array_append_new(ing->deadlines,
+                json_array_append_new(deadlines,
                                       json_pack("[s, s, I]", plant, wo, (json_int_t)deadline));
         }
         json_decref(ctx.docs);
         json_decref(ctx.inbox);
+        return deadlines;
 }

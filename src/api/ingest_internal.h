@@ -67,19 +67,18 @@ struct ingest {
         const struct takt_config *cfg;
         const struct dialect_set *dialects;
 
-        /* Requests waiting for the next transaction (FIFO). */
+        /* Requests waiting for the next group (FIFO); ingest_groups.c. */
         struct ingest_req *wait_head;
         struct ingest_req **wait_tail;
         unsigned n_waiting;
-        struct event *kick; /* starts the next transaction at the end of a loop turn */
+        struct event *kick; /* starts the next group */
 
-        /* The transaction in flight. */
-        struct store_batch *batch;
-        struct ingest_req **inflight; /* owned array of owned requests */
-        size_t n_inflight;
+        /* Groups in flight, oldest first (owned; struct in ingest_groups.c). */
+        struct ingest_group *groups;
+        unsigned n_groups, n_deciding;
+        size_t n_in_groups; /* requests in them */
 
         struct sla_timers *sla;
-        json_t *deadlines; /* [[plant, work_order, ms]] decided in the batch in flight */
         struct ingest_req *retry_head; /* internal events whose transaction failed */
         struct event *retry_timer;
         struct metric_family *m_messages; /* takt_ingest_messages_total */
@@ -87,16 +86,21 @@ struct ingest {
         struct metric_family *m_sla;      /* takt_sla_breaches_total */
 };
 
-/* ingest.c */
+/* ingest_groups.c: the group-commit queue. */
+void ingest_groups_init(struct ingest *ing);
+void ingest_groups_free(struct ingest *ing); /* answers what is left 503 */
 void ingest_enqueue(struct ingest *ing, struct ingest_req *req);
+
+/* ingest.c */
 void ingest_req_free(struct ingest_req *req);
 void ingest_count(struct ingest *ing, const char *source, const char *type, const char *result);
 double ingest_monotonic(void);
 int64_t ingest_now_ms(void);
 
 /* ingest_batch.c: decide every request of a loaded batch (fills req->status,
- * req->body and the batch's writes). */
-void ingest_batch_decide(struct ingest *ing, struct store_batch *b, struct ingest_req **reqs,
-                         size_t n);
+ * req->body and the batch's writes). Returns the SLA deadlines to arm once
+ * it commits: a new array [[plant, work_order, ms]]. */
+json_t *ingest_batch_decide(struct ingest *ing, struct store_batch *b, struct ingest_req **reqs,
+                            size_t n);
 
 #endif

@@ -7,13 +7,17 @@
  *
  * Fast path (one round trip): when every work order the batch names is in
  * the line's cache (wo_cache.h) or may be new, phase 1 reads nothing: the
- * batch is "loaded" from the cache and phase 2 starts with BEGIN. Its writes
- * carry what the decisions assumed: the inbox INSERT fails on a duplicate,
- * a new order's INSERT fails when the order exists, and a cached order's
- * UPDATE requires the version it was decided against (takt_require,
- * 002_ingest_checks.sql). Any of those (SQLSTATE 23505 or 40001) rolls the
- * whole batch back and marks it store_batch_retry(); the next batch begun
- * then takes the slow path.
+ * batch is "loaded" from the cache, and phase 2 is one pipeline without
+ * BEGIN/COMMIT (an implicit transaction: committed at its sync, rolled back
+ * whole on any error). Its writes carry what the decisions assumed: the
+ * inbox INSERT fails on a duplicate, a new order's INSERT fails when the
+ * order exists, and a cached order's UPDATE requires the version it was
+ * decided against (takt_require, 002_ingest_checks.sql). Any of those
+ * (SQLSTATE 23505 or 40001) marks the batch store_batch_retry(); the next
+ * batch begun then takes the slow path. Once a fast batch is sent, its
+ * writes are cached and the line moves on: the next batch is decided while
+ * this one commits (pipelined on the same connection). If it fails, its
+ * orders are forgotten, and a batch decided from them fails its checks.
  * Slow path, phase 1 (one pipeline): BEGIN; lock and load the work orders
  * (SELECT ... FOR UPDATE, in key order so two daemons lock alike); look up
  * the inbox. What it loads, and every order a batch commits, is cached; a
@@ -179,7 +183,7 @@ struct batch_line {
         struct store_batch *wait_head, *wait_tail; /* begun, not started */
         struct store_batch *live;                  /* every batch not yet freed */
         struct wo_cache *cache;                    /* owned */
-        bool load_next; /* a fast batch failed its checks: the next one loads */
+        unsigned load_next; /* fast batches refused: as many next batches load */
 };
 
 /* ---- helpers ---- */
@@ -416,7 +420,8 @@ static bool load_from_cache(struct store_batch *b)
 {
         struct batch_line *line = b->line;
         if (line->load_next || !line->cache) {
-                line->load_next = false;
+                if (line->load_next)
+                        line->load_next--;
                 return false;
         }
         for (size_t i = 0; i < b->n_refs; i++) {
@@ -741,8 +746,6 @@ static void plan_build(struct store_batch *b, struct phase2_plan *p)
         arrays_init(p->outbox, OB_COLS);
         arrays_init(p->wo, WO_COLS);
         arrays_init(p->trace, TR_COLS);
-        if (b->fast)
-                p->stmts[p->n++] = (struct pg_stmt){"BEGIN", 0, NULL};
         if (b->inbox[IN_SOURCE].n)
                 plan_add(p, inbox_insert_sql, b->inbox, IN_COLS);
         const char *key;
@@ -791,7 +794,17 @@ static void plan_build(struct store_batch *b, struct phase2_plan *p)
         }
         if (p->trace[TR_CORRELATION].n)
                 plan_add(p, trace_insert_sql, p->trace, TR_COLS);
-        p->stmts[p->n++] = (struct pg_stmt){"COMMIT", 0, NULL};
+        /* A fast batch's pipeline is one implicit transaction: committed at
+         * its sync, or rolled back whole on the first error. */
+        if (!b->fast)
+                p->stmts[p->n++] = (struct pg_stmt){"COMMIT", 0, NULL};
+}
+
+static void plan_free(struct phase2_plan *p)
+{
+        arrays_free(p->outbox, OB_COLS);
+        arrays_free(p->wo, WO_COLS);
+        arrays_free(p->trace, TR_COLS);
 }
 
 /* Kept between submit and callback: which results hold outbox rows. */
@@ -843,12 +856,12 @@ static void phase2_done(void *arg, PGresult *const *results, size_t n, const cha
         if (b->line) {
                 if (error)
                         forget_orders(b);
-                else
+                else if (!b->fast) /* a fast batch cached its writes when sent */
                         cache_committed(b);
         }
         if (error && b->line && refused_assumption(b, results, n)) {
                 b->retry = true;
-                b->line->load_next = true;
+                b->line->load_next++;
         }
         if (b->abandoned) {
                 batch_release(b, error != NULL);
@@ -885,7 +898,7 @@ void store_batch_commit(struct store_batch *b, store_batch_committed_cb cb, void
         }
         struct store *s = b->line->store;
         struct pg_conn *c = store_conn_ingest(s);
-        if (!c || !pg_conn_is_up(c) || b->epoch != store_ingest_epoch(s)) {
+        if (!c || !pg_conn_is_up(c) || (!b->fast && b->epoch != store_ingest_epoch(s))) {
                 b->state = B_DONE;
                 batch_release(b, false);
                 batch_defer(b, true, "connection lost before commit");
@@ -893,16 +906,19 @@ void store_batch_commit(struct store_batch *b, store_batch_committed_cb cb, void
         }
         struct phase2_plan plan;
         plan_build(b, &plan);
+        if (plan.n == 0) { /* a fast batch with nothing to write: done */
+                plan_free(&plan);
+                b->state = B_DONE;
+                batch_release(b, false);
+                batch_defer(b, true, NULL);
+                return;
+        }
         struct phase2_ctx *ctx = malloc(sizeof(*ctx));
         if (!ctx)
                 abort(); /* out of memory */
         *ctx = (struct phase2_ctx){b, plan.release_at, plan.outbox_at};
         int rc = pg_conn_submit(c, plan.stmts, plan.n, phase2_done, ctx);
-        arrays_free(plan.outbox, OB_COLS);
-        arrays_free(plan.wo, WO_COLS);
-        arrays_free(plan.trace, TR_COLS);
-        if (rc == 0 && b->fast)
-                b->tx_open = true;
+        plan_free(&plan);
         if (rc < 0) {
                 free(ctx);
                 b->state = B_DONE;
@@ -911,6 +927,14 @@ void store_batch_commit(struct store_batch *b, store_batch_committed_cb cb, void
                 return;
         }
         b->state = B_COMMITTING;
+        if (b->fast) {
+                /* The whole transaction is queued on the connection: the
+                 * next batch may be decided now, from what this one will
+                 * have written (if it fails, the orders are forgotten and
+                 * a batch decided from them fails its checks too). */
+                cache_committed(b);
+                batch_release(b, false);
+        }
 }
 
 bool store_batch_retry(const struct store_batch *b)

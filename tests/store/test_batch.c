@@ -536,9 +536,9 @@ static void load_new(struct fixture *f, struct run *r, const char *wo, const cha
 }
 
 /* Puts an inbox entry, the order at `revision` with doc {"v": v}, and one
- * outbox row; commits. */
-static void write_and_commit(struct fixture *f, struct run *r, const char *wo, const char *id,
-                             int64_t revision, int v)
+ * outbox row; sends the commit (write_and_commit: and waits for it). */
+static void write_and_commit_async(struct run *r, const char *wo, const char *id, int64_t revision,
+                                   int v)
 {
         json_t *body = json_object(), *doc = json_pack("{s:i}", "v", v);
         store_batch_put_inbox(r->b, "s4", id, "c", 202, body, NULL);
@@ -546,7 +546,14 @@ static void write_and_commit(struct fixture *f, struct run *r, const char *wo, c
         put_outbox(r->b, "mes", id, wo, false);
         json_decref(body);
         json_decref(doc);
-        commit(f, r);
+        store_batch_commit(r->b, on_committed, r);
+}
+
+static void write_and_commit(struct fixture *f, struct run *r, const char *wo, const char *id,
+                             int64_t revision, int v)
+{
+        write_and_commit_async(r, wo, id, revision, v);
+        assert_true(pgt_run_until(f->base, &r->committed, 10000));
 }
 
 static long v_of(struct fixture *f, const char *wo)
@@ -589,6 +596,16 @@ static void test_fast_path_uses_cached_orders(void **state)
         assert_int_equal(pgt_long(f->conninfo, "SELECT version FROM work_orders"), 2);
         assert_int_equal(count(f, "outbox"), 2);
         assert_int_equal(count(f, "inbox"), 2);
+
+        /* Decided, nothing to write (every request failed): committed. */
+        struct run r3 = {0};
+        load_new(f, &r3, "7", "m3");
+        commit(f, &r3);
+        assert_string_equal(r3.commit_error, "");
+        size_t n = 1;
+        store_batch_outbox_rows(r3.b, &n);
+        assert_int_equal(n, 0);
+        store_batch_free(r3.b);
 }
 
 /* Each way the fast path's assumptions can be wrong: the batch is refused
@@ -659,6 +676,51 @@ static void test_fast_path_refused_then_loaded(void **state)
         assert_int_equal(v_of(f, "8"), 4);
 }
 
+/* A fast batch sent frees the line: the next one is decided from what the
+ * first will have written, while it commits; if the first is refused, the
+ * second (decided from it) is refused too and nothing of either is kept. */
+static void test_fast_batches_pipeline(void **state)
+{
+        struct fixture *f = *state;
+        struct run r1 = {0}, r2 = {0};
+        load_new(f, &r1, "7", "m1");
+        write_and_commit_async(&r1, "7", "m1", 1, 1);
+        load_new(f, &r2, "7", "m2");
+        assert_doc_v(store_batch_work_order(r2.b, "DE01", "7"), 1);
+        write_and_commit_async(&r2, "7", "m2", 1, 2);
+        assert_true(pgt_run_until(f->base, &r2.committed, 10000));
+        assert_true(r1.committed);
+        assert_string_equal(r1.commit_error, "");
+        assert_string_equal(r2.commit_error, "");
+        size_t n1 = 0, n2 = 0;
+        const struct store_outbox_row *o1 = store_batch_outbox_rows(r1.b, &n1);
+        const struct store_outbox_row *o2 = store_batch_outbox_rows(r2.b, &n2);
+        assert_int_equal(n1, 1);
+        assert_int_equal(n2, 1);
+        assert_true(o1[0].id < o2[0].id);
+        store_batch_free(r1.b);
+        store_batch_free(r2.b);
+        assert_int_equal(v_of(f, "7"), 2);
+        assert_int_equal(pgt_long(f->conninfo, "SELECT version FROM work_orders"), 2);
+
+        /* m1 again: refused; m3, decided from it, is refused as well. */
+        struct run r3 = {0}, r4 = {0};
+        load_new(f, &r3, "7", "m1");
+        write_and_commit_async(&r3, "7", "m1", 1, 3);
+        load_new(f, &r4, "7", "m3");
+        assert_doc_v(store_batch_work_order(r4.b, "DE01", "7"), 3);
+        write_and_commit_async(&r4, "7", "m3", 1, 4);
+        assert_true(pgt_run_until(f->base, &r4.committed, 10000));
+        assert_true(store_batch_retry(r3.b));
+        assert_true(store_batch_retry(r4.b));
+        assert_non_null(strstr(r4.commit_error, "work order changed"));
+        store_batch_free(r3.b);
+        store_batch_free(r4.b);
+        assert_int_equal(v_of(f, "7"), 2);
+        assert_int_equal(count(f, "outbox"), 2);
+        assert_int_equal(count(f, "inbox"), 2);
+}
+
 int main(void)
 {
         if (pgt_require_server())
@@ -676,6 +738,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_large_batch, setup, teardown),
             cmocka_unit_test_setup_teardown(test_fast_path_uses_cached_orders, setup, teardown),
             cmocka_unit_test_setup_teardown(test_fast_path_refused_then_loaded, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_fast_batches_pipeline, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
