@@ -29,7 +29,8 @@ enum orch_result {
 /* One outgoing canonical message. hold: an ERP posting made while the order
  * is on hold; it is stored held and released with release_held. */
 struct orch_emit {
-        json_t *envelope; /* owned by the output */
+        json_t *envelope; /* a reference owned by the output; a forwarded message is
+                           * the input message itself (never modified) */
         bool hold;
 };
 

@@ -151,7 +151,9 @@ static int normalize(struct ingest *ing, struct ingest_req *req, const struct di
                                 status = s;
                         continue;
                 }
-                json_t *copy = json_deep_copy(env);
+                /* envs and the parsed body are this request's alone: the
+                 * item takes a reference, not a copy. */
+                json_t *copy = json_incref(env);
                 if (!canon_str(copy, "correlation_id")) {
                         char corr[37];
                         new_correlation_id(corr);

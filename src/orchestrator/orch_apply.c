@@ -101,7 +101,7 @@ void orch_apply(const json_t *wo, const struct takt_plant *plant, const json_t *
                 return;
         }
         if (type == CANON_DOWNTIME_STARTED || type == CANON_DOWNTIME_ENDED) {
-                orch_emit(out, json_deep_copy(msg), false); /* no work order: forward */
+                orch_emit(out, json_incref((json_t *)msg), false); /* no work order: forward */
                 return;
         }
         struct step st = {.plant = plant,

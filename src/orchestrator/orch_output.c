@@ -36,7 +36,7 @@ void orch_emit(struct orch_output *out, json_t *envelope, bool hold)
 void orch_forward(struct step *st, const json_t *msg, bool posting)
 {
         bool hold = posting && wo_state_is(st->doc, "on_hold");
-        orch_emit(st->out, json_deep_copy(msg), hold);
+        orch_emit(st->out, json_incref((json_t *)msg), hold);
 }
 
 enum orch_result orch_verdict(struct step *st, enum orch_result r, const char *fmt, ...)

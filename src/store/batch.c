@@ -167,8 +167,8 @@ struct store_batch {
         json_t *wo_puts; /* owned: key -> [plant, work_order, state, revision, doc, deadline] */
         struct outbox_put *outbox; /* owned array */
         size_t n_outbox, cap_outbox;
-        json_t *last_envelope; /* owned reference: the envelope last put ... */
-        char *last_text;       /* owned: ... as JSON text (one dump per message) */
+        json_t *last_envelope; /* owned reference: the envelope last dumped ... */
+        char *last_text;       /* owned: ... as JSON text (see envelope_text) */
         json_t *trace_rows;    /* owned: [[correlation_id, first at_ms, [steps]]] */
         json_t *trace_index;   /* owned: correlation_id -> index in trace_rows */
         struct pg_array release[REL_COLS];
@@ -585,6 +585,24 @@ const json_t *store_batch_inbox_answer(const struct store_batch *b, const char *
 
 /* ---- public: writes ---- */
 
+/* The JSON text of an envelope, borrowed until the next call: a message
+ * routed to several destinations and stored in the inbox is dumped once
+ * (ingest puts its outbox rows and then its inbox entry, and a forwarded
+ * message is the same object). Holding a reference keeps the address from
+ * being reused meanwhile. */
+static const char *envelope_text(struct store_batch *b, const json_t *envelope)
+{
+        if (envelope != b->last_envelope) {
+                json_decref(b->last_envelope);
+                free(b->last_text);
+                b->last_envelope = json_incref((json_t *)envelope);
+                b->last_text = json_dumps(envelope, JSON_COMPACT);
+                if (!b->last_text)
+                        abort(); /* out of memory */
+        }
+        return b->last_text;
+}
+
 void store_batch_put_inbox(struct store_batch *b, const char *source, const char *id,
                            const char *correlation_id, int http_status, const json_t *body,
                            const json_t *envelope)
@@ -595,7 +613,7 @@ void store_batch_put_inbox(struct store_batch *b, const char *source, const char
         pg_array_add(&b->inbox[IN_CORRELATION], correlation_id);
         pg_array_add_int(&b->inbox[IN_STATUS], http_status);
         pg_array_add_json(&b->inbox[IN_ANSWER], body ? body : null);
-        pg_array_add_json(&b->inbox[IN_ENVELOPE], envelope);
+        pg_array_add(&b->inbox[IN_ENVELOPE], envelope ? envelope_text(b, envelope) : NULL);
         json_decref(null);
 }
 
@@ -627,17 +645,7 @@ void store_batch_put_outbox(struct store_batch *b, const char *destination, cons
         struct outbox_put *p = &b->outbox[b->n_outbox++];
         p->destination = xstrdup(destination);
         p->lane = xstrdup(lane);
-        /* A message routed to several destinations is dumped once; holding
-         * a reference keeps its address from being reused meanwhile. */
-        if (envelope != b->last_envelope) {
-                json_decref(b->last_envelope);
-                free(b->last_text);
-                b->last_envelope = json_incref((json_t *)envelope);
-                b->last_text = json_dumps(envelope, JSON_COMPACT);
-                if (!b->last_text)
-                        abort(); /* out of memory */
-        }
-        p->envelope = xstrdup(b->last_text); /* handed to the committed row */
+        p->envelope = xstrdup(envelope_text(b, envelope)); /* handed to the committed row */
         p->plant = xstrdup(json_str(envelope, "plant"));
         p->work_order = xstrdup(json_str(envelope, "work_order"));
         p->held = held;
