@@ -20,10 +20,12 @@ FROM (SELECT id, destination, plant, work_order, lane, type, message_id, correla
                         AND b.lane = o.lane AND b.state IN ('failed', 'held') AND b.id < o.id)
       ORDER BY o.id LIMIT 100) p
 \gset
--- 2. store_outbox_record(): one transaction with the outcome UPDATE over
---    unnest() arrays and the trace steps of a delivery ("attempt" and
---    "delivered", with the details taktd writes).
+-- 2. store_outbox_record(): one transaction, committed asynchronously as
+--    taktd does, with the outcome UPDATE over unnest() arrays and one trace
+--    row per message holding the steps of its delivery ("attempt" and
+--    "delivered", with the details taktd writes; 003_trace_steps.sql).
 BEGIN;
+SET LOCAL synchronous_commit TO off;
 UPDATE bench_outbox o SET state = u.state, attempts = u.attempts,
        next_attempt_at = to_timestamp(u.next_ms / 1000.0),
        last_error = COALESCE(u.last_error, o.last_error),
@@ -32,10 +34,10 @@ FROM (SELECT id, 'delivered'::text AS state, 1 AS attempts, NULL::bigint AS next
              NULL::text AS last_error, (extract(epoch from now()) * 1000)::bigint AS delivered_ms
       FROM unnest(ARRAY[:ids]::bigint[]) AS id) AS u
 WHERE o.id = u.id AND o.state = 'pending';
-INSERT INTO bench_trace (correlation_id, step, at, detail)
-SELECT c, st, now(), d::jsonb
-FROM unnest(ARRAY[:cids]::text[], ARRAY[:ids]::bigint[]) AS t(c, id)
-CROSS JOIN LATERAL (VALUES
-    ('attempt', format('{"destination":"mes-de01","id":%s,"attempt":1,"result":"delivered","duration_s":0.0012,"status":200}', id)),
-    ('delivered', format('{"destination":"mes-de01","id":%s,"attempts":1}', id))) AS s(st, d);
+INSERT INTO bench_trace (correlation_id, at, steps)
+SELECT c, now(), format('[{"step":"attempt","at_ms":%s,"detail":{"destination":"mes-de01","id":%s,"attempt":1,"result":"delivered","duration_s":0.0012,"status":200}},'
+                        '{"step":"delivered","at_ms":%s,"detail":{"destination":"mes-de01","id":%s,"attempts":1}}]',
+                        ms, id, ms, id)::jsonb
+FROM unnest(ARRAY[:cids]::text[], ARRAY[:ids]::bigint[]) AS t(c, id),
+     LATERAL (SELECT (extract(epoch from now()) * 1000)::bigint AS ms) AS now_ms;
 COMMIT;

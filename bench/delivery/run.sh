@@ -62,7 +62,7 @@ WORK=$(mktemp -d /tmp/takt-dbench.XXXXXX)
 chmod 755 "$WORK"
 ROWS=()
 # PIDS, cleanup (trap EXIT), with_db, sql, free_port, start_bg, stop_pid,
-# wait_http, field
+# wait_http, wait_ready, field
 source "$ROOT/bench/ingest/lib.sh"
 
 mono() { python3 -c 'import time; print(f"{time.monotonic():.6f}")'; }
@@ -214,7 +214,7 @@ EOF
 TAKT_PG_CONNINFO=$DB "$TAKTD" --migrate --config "$WORK/taktd.yaml"
 TAKT_PG_CONNINFO=$DB start_bg "$WORK/taktd.log" "$TAKTD" --foreground --config "$WORK/taktd.yaml"
 taktd_pid=$!
-wait_http "http://127.0.0.1:$port/healthz"
+wait_ready "http://127.0.0.1:$port"
 bootstrap=$(sed -nE 's/.*event=kafka\.embedded bootstrap=([^ ]+).*/\1/p' "$WORK/taktd.log" | head -n 1)
 if [[ $KAFKA == 1 && -z $bootstrap ]]; then
         echo "bench: no event=kafka.embedded in taktd's log; Kafka rows skipped" >&2

@@ -62,6 +62,17 @@ wait_http() {
         return 1
 }
 
+# wait_ready URL: until taktd's /readyz answers 200 (PostgreSQL reachable and
+# migrated), 30 s at most: a run that starts earlier counts 503s as errors.
+wait_ready() {
+        for _ in $(seq 300); do
+                [[ $(curl -s -o /dev/null -w '%{http_code}' "$1/readyz") == 200 ]] && return 0
+                sleep 0.1
+        done
+        echo "bench: $1 never became ready" >&2
+        return 1
+}
+
 # field NAME LINE: value of NAME=... in a loadgen result line.
 field() {
         sed -nE "s/.*(^| )$1=([^ ]+).*/\\2/p" <<<"$2"

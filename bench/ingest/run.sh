@@ -49,7 +49,7 @@ WORK=$(mktemp -d /tmp/takt-bench.XXXXXX)
 chmod 755 "$WORK"
 ROWS=()
 # PIDS, cleanup (trap EXIT), with_db, sql, free_port, start_bg, stop_pid,
-# wait_http, field
+# wait_http, wait_ready, field
 source "$HERE/lib.sh"
 
 # loadgen_row NAME C URL [TOKEN]: one closed-loop run; adds a table row.
@@ -141,7 +141,7 @@ EOF
         TAKT_PG_CONNINFO=$DB "$TAKTD" --migrate --config "$WORK/taktd.yaml"
         TAKT_PG_CONNINFO=$DB start_bg "$WORK/taktd.log" "$TAKTD" --foreground --config "$WORK/taktd.yaml"
         taktd_pid=$!
-        wait_http "http://127.0.0.1:$port/healthz"
+        wait_ready "http://127.0.0.1:$port"
         for c in $CONCURRENCY; do
                 loadgen_row taktd "$c" "http://127.0.0.1:$port/v1/ingest/erp" bench-erp
         done
