@@ -126,10 +126,12 @@ static void set_deciding(struct ingest_group *g, bool deciding)
 static void group_finish(struct ingest_group *g)
 {
         struct ingest *ing = g->ing;
-        struct ingest_group **p = &ing->groups;
-        while (*p != g)
-                p = &(*p)->next;
-        *p = g->next;
+        for (struct ingest_group **p = &ing->groups; *p; p = &(*p)->next) {
+                if (*p == g) {
+                        *p = g->next;
+                        break;
+                }
+        }
         ing->n_groups--;
         ing->n_in_groups -= g->n;
         set_deciding(g, false);
@@ -343,6 +345,7 @@ void ingest_groups_free(struct ingest *ing)
         ing->n_waiting = 0;
         while (ing->groups) {
                 struct ingest_group *g = ing->groups;
+                ing->groups = g->next; /* unlinked here; group_finish frees it */
                 for (size_t i = 0; i < g->n; i++)
                         answer_unavailable(g->reqs[i], "shutting down");
                 group_finish(g);
