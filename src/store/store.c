@@ -247,6 +247,17 @@ static void conn_state(void *arg, struct pg_conn *c, bool up)
         struct store *s = arg;
         if (c == s->conns[CONN_INGEST] && !up)
                 s->ingest_epoch++;
+        /* The ingest and delivery connections only read and write rows by
+         * key, always through an index. Their statements are prepared, and
+         * a generic plan made while a table is small (a new database, the
+         * first minutes) joins the unnest() rows against a sequential scan
+         * and keeps doing so as the table grows: measured 0.9 ms instead of
+         * 0.1 ms per work-order write at a few hundred orders, and worse
+         * later. First thing on every connect, before anything is planned. */
+        if (up && (c == s->conns[CONN_INGEST] || c == s->conns[CONN_DELIVERY])) {
+                struct pg_stmt keyed_only = {"SET enable_seqscan = off", 0, NULL};
+                pg_conn_submit(c, &keyed_only, 1, NULL, NULL);
+        }
         if (c == s->conns[CONN_ADMIN]) {
                 s->schema = SCHEMA_UNKNOWN;
                 s->schema_error[0] = '\0';
