@@ -143,7 +143,7 @@ static const char work_order_stats_sql[] =
     "SELECT jsonb_build_object('work_orders', coalesce((SELECT jsonb_agg(jsonb_build_object("
     "'plant', plant, 'state', state, 'count', n)) FROM (SELECT plant, state, count(*) AS n"
     " FROM work_orders GROUP BY plant, state) c), '[]'),"
-    " 'parked', (SELECT coalesce(sum(jsonb_array_length(doc->'parked')), 0)::bigint"
+    " 'parked', (SELECT coalesce(sum(json_array_length(doc->'parked')), 0)::bigint"
     " FROM work_orders WHERE state = 'new'))";
 
 int store_work_order_stats(struct store *s, store_json_cb cb, void *arg)

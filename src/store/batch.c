@@ -60,14 +60,14 @@ static const char inbox_lookup_sql[] =
 
 static const char inbox_insert_sql[] =
     "INSERT INTO inbox (source, message_id, correlation_id, http_status, answer, envelope) "
-    "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::jsonb[], "
-    "$6::jsonb[])";
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::json[], "
+    "$6::json[])";
 static const char wo_upsert_sql[] =
     "INSERT INTO work_orders (plant, work_order, state, revision, doc, next_deadline_at, "
     "updated_at) "
     "SELECT u.plant, u.work_order, u.state, u.revision, u.doc, "
     "CASE WHEN u.deadline_ms > 0 THEN to_timestamp(u.deadline_ms / 1000.0) END, now() "
-    "FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::jsonb[], "
+    "FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::json[], "
     "$6::bigint[]) AS u(plant, work_order, state, revision, doc, deadline_ms) "
     "ON CONFLICT (plant, work_order) DO UPDATE SET state = excluded.state, "
     "revision = excluded.revision, doc = excluded.doc, version = work_orders.version + 1, "
@@ -76,7 +76,7 @@ static const char wo_upsert_sql[] =
  * or -1 for an order assumed new (a plain INSERT: a duplicate key fails). */
 static const char wo_checked_sql[] =
     "WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], "
-    "$5::jsonb[], $6::bigint[], $7::bigint[]) "
+    "$5::json[], $6::bigint[], $7::bigint[]) "
     "AS u(plant, work_order, state, revision, doc, deadline_ms, expected)), "
     "upd AS (UPDATE work_orders w SET state = u.state, revision = u.revision, doc = u.doc, "
     "version = w.version + 1, "
@@ -101,7 +101,7 @@ static const char outbox_insert_sql[] =
     "SELECT u.destination, u.envelope->>'plant', u.envelope->>'work_order', u.lane, "
     "u.envelope->>'type', u.envelope->>'id', u.envelope->>'correlation_id', u.envelope, "
     "u.state, CASE WHEN u.state = 'pending' THEN now() END "
-    "FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[]) "
+    "FROM unnest($1::text[], $2::text[], $3::json[], $4::text[]) "
     "WITH ORDINALITY AS u(destination, lane, envelope, state, ord) "
     "ORDER BY u.ord RETURNING " STORE_OUTBOX_COLUMNS_NO_ENVELOPE;
 /* One row per correlation id: the steps this batch recorded for it. */
