@@ -98,11 +98,12 @@ static const char release_sql[] =
 static const char outbox_insert_sql[] =
     "INSERT INTO outbox (destination, plant, work_order, lane, type, message_id, "
     "correlation_id, envelope, state, next_attempt_at) "
-    "SELECT u.destination, u.envelope->>'plant', u.envelope->>'work_order', u.lane, "
-    "u.envelope->>'type', u.envelope->>'id', u.envelope->>'correlation_id', u.envelope, "
-    "u.state, CASE WHEN u.state = 'pending' THEN now() END "
-    "FROM unnest($1::text[], $2::text[], $3::json[], $4::text[]) "
-    "WITH ORDINALITY AS u(destination, lane, envelope, state, ord) "
+    "SELECT u.destination, u.plant, u.work_order, u.lane, u.type, u.message_id, "
+    "u.correlation_id, u.envelope, u.state, CASE WHEN u.state = 'pending' THEN now() END "
+    "FROM unnest($1::text[], $2::text[], $3::json[], $4::text[], $5::text[], $6::text[], "
+    "$7::text[], $8::text[], $9::text[]) "
+    "WITH ORDINALITY AS u(destination, lane, envelope, state, plant, work_order, type, "
+    "message_id, correlation_id, ord) "
     "ORDER BY u.ord RETURNING " STORE_OUTBOX_COLUMNS_NO_ENVELOPE;
 /* One row per correlation id: the steps this batch recorded for it. */
 static const char trace_insert_sql[] =
@@ -113,7 +114,18 @@ static const char trace_insert_sql[] =
 enum { KEY_WO_PLANT, KEY_WO_ORDER, KEY_IN_SOURCE, KEY_IN_ID, KEY_COLS };
 enum { IN_SOURCE, IN_ID, IN_CORRELATION, IN_STATUS, IN_ANSWER, IN_ENVELOPE, IN_COLS };
 enum { WO_PLANT, WO_ORDER, WO_STATE, WO_REVISION, WO_DOC, WO_DEADLINE, WO_EXPECTED, WO_COLS };
-enum { OB_DESTINATION, OB_LANE, OB_ENVELOPE, OB_STATE, OB_COLS };
+enum {
+        OB_DESTINATION,
+        OB_LANE,
+        OB_ENVELOPE,
+        OB_STATE,
+        OB_PLANT,
+        OB_ORDER,
+        OB_TYPE,
+        OB_ID,
+        OB_CORRELATION,
+        OB_COLS
+};
 enum { TR_CORRELATION, TR_AT, TR_STEPS, TR_COLS };
 enum { REL_PLANT, REL_ORDER, REL_COLS };
 
@@ -132,8 +144,9 @@ struct wo_ref {
 };
 
 struct outbox_put {
-        char *destination, *lane, *envelope; /* owned; envelope as JSON text */
-        char *plant, *work_order;            /* owned, from the envelope (may be NULL) */
+        char *destination, *lane, *envelope;      /* owned; envelope as JSON text */
+        char *plant, *work_order;                 /* owned, from the envelope (may be NULL) */
+        char *type, *message_id, *correlation_id; /* owned, from the envelope */
         bool held;
 };
 
@@ -338,6 +351,9 @@ static void batch_destroy(struct store_batch *b)
                 free(p->envelope);
                 free(p->plant);
                 free(p->work_order);
+                free(p->type);
+                free(p->message_id);
+                free(p->correlation_id);
         }
         free(b->outbox);
         json_decref(b->last_envelope);
@@ -648,6 +664,9 @@ void store_batch_put_outbox(struct store_batch *b, const char *destination, cons
         p->envelope = xstrdup(envelope_text(b, envelope)); /* handed to the committed row */
         p->plant = xstrdup(json_str(envelope, "plant"));
         p->work_order = xstrdup(json_str(envelope, "work_order"));
+        p->type = xstrdup(json_str(envelope, "type"));
+        p->message_id = xstrdup(json_str(envelope, "id"));
+        p->correlation_id = xstrdup(json_str(envelope, "correlation_id"));
         p->held = held;
 }
 
@@ -733,10 +752,13 @@ static void phase2_collect(struct store_batch *b, const PGresult *res, struct ou
 struct phase2_plan {
         struct pg_stmt stmts[7];
         size_t n;
-        int release_at, outbox_at; /* -1 when not sent */
-        const char *params[7][WO_COLS];
+        int release_at, outbox_at;      /* -1 when not sent */
+        const char *params[7][OB_COLS]; /* OB_COLS: the widest statement */
         struct pg_array outbox[OB_COLS], wo[WO_COLS], trace[TR_COLS];
 };
+_Static_assert((int)OB_COLS >= (int)WO_COLS && (int)OB_COLS >= (int)IN_COLS &&
+                   (int)OB_COLS >= (int)TR_COLS,
+               "phase2_plan.params holds the widest statement's parameters");
 
 static void plan_add(struct phase2_plan *p, const char *sql, const struct pg_array *cols,
                      int n_cols)
@@ -786,6 +808,11 @@ static void plan_build(struct store_batch *b, struct phase2_plan *p)
                 pg_array_add(&p->outbox[OB_LANE], o->lane);
                 pg_array_add(&p->outbox[OB_ENVELOPE], o->envelope);
                 pg_array_add(&p->outbox[OB_STATE], o->held ? "held" : "pending");
+                pg_array_add(&p->outbox[OB_PLANT], o->plant);
+                pg_array_add(&p->outbox[OB_ORDER], o->work_order);
+                pg_array_add(&p->outbox[OB_TYPE], o->type);
+                pg_array_add(&p->outbox[OB_ID], o->message_id);
+                pg_array_add(&p->outbox[OB_CORRELATION], o->correlation_id);
         }
         if (b->n_outbox) {
                 p->outbox_at = (int)p->n;
