@@ -1,7 +1,7 @@
 /* orchestrator.h — the work-order state machine (contract §3), pure.
  *
  * A work order is a JSON document that this module alone defines and
- * interprets (the store keeps it as jsonb next to its state and revision
+ * interprets (the store keeps it as json next to its state and revision
  * columns). Every function takes the stored document (NULL when the order is
  * unknown), the plant's settings and an event, and fills an orch_output: the
  * answer, the new document and the canonical messages that must follow.
