@@ -38,11 +38,18 @@ struct ingest_group {
 
 static void start_groups(struct ingest *ing);
 
+/* A new group may begin: something waits, no group is being decided, and
+ * fewer than INGEST_GROUPS_IN_FLIGHT are. */
+static bool may_start(const struct ingest *ing)
+{
+        return ing->wait_head && ing->n_deciding == 0 && ing->n_groups < INGEST_GROUPS_IN_FLIGHT;
+}
+
 /* Start the next group at the end of this loop turn when a source request
  * waits; when only takt's own events wait, a little later. */
 static void kick(struct ingest *ing)
 {
-        if (ing->n_deciding > 0 || ing->n_groups >= INGEST_GROUPS_IN_FLIGHT || !ing->wait_head)
+        if (!may_start(ing))
                 return;
         bool source_waiting = false;
         for (const struct ingest_req *r = ing->wait_head; r && !source_waiting; r = r->next)
@@ -271,7 +278,7 @@ static void group_begin(struct ingest_group *g)
 /* Move what waits (up to INGEST_MAX_GROUP_ITEMS messages) into a new group. */
 static void start_groups(struct ingest *ing)
 {
-        if (ing->n_deciding > 0 || ing->n_groups >= INGEST_GROUPS_IN_FLIGHT || !ing->wait_head)
+        if (!may_start(ing))
                 return;
         size_t n = 0, items = 0;
         for (struct ingest_req *r = ing->wait_head; r && (n == 0 || items < INGEST_MAX_GROUP_ITEMS);

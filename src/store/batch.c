@@ -111,7 +111,7 @@ static const char trace_insert_sql[] =
     "SELECT u.correlation_id, to_timestamp(u.at_ms / 1000.0), u.steps "
     "FROM unnest($1::text[], $2::bigint[], $3::jsonb[]) AS u(correlation_id, at_ms, steps)";
 
-enum { KEY_WO_PLANT, KEY_WO_ORDER, KEY_IN_SOURCE, KEY_IN_ID, KEY_COLS };
+enum { KEY_IN_SOURCE, KEY_IN_ID, KEY_COLS }; /* the inbox keys (phase 1) */
 enum { IN_SOURCE, IN_ID, IN_CORRELATION, IN_STATUS, IN_ANSWER, IN_ENVELOPE, IN_COLS };
 enum { WO_PLANT, WO_ORDER, WO_STATE, WO_REVISION, WO_DOC, WO_DEADLINE, WO_EXPECTED, WO_COLS };
 enum {
@@ -207,15 +207,6 @@ static char *xstrdup(const char *s)
         if (s && !d)
                 abort(); /* out of memory */
         return d;
-}
-
-/* Unambiguous map key of two strings (owned by the caller). */
-static char *pair_key(const char *a, const char *b)
-{
-        char *key = NULL;
-        if (asprintf(&key, "%zu:%s%s", strlen(a ? a : ""), a ? a : "", b ? b : "") < 0)
-                abort(); /* out of memory */
-        return key;
 }
 
 static void arrays_init(struct pg_array *a, size_t n)
@@ -370,7 +361,7 @@ static void phase1_parse(struct store_batch *b, const PGresult *locked, const PG
 {
         for (int r = 0; locked && r < PQntuples(locked); r++) {
                 const char *plant = PQgetvalue(locked, r, 0), *wo = PQgetvalue(locked, r, 1);
-                char *key = pair_key(plant, wo);
+                char *key = store_pair_key(plant, wo);
                 json_t *doc = json_col(locked, r, 2);
                 int64_t version = strtoll(PQgetvalue(locked, r, 3), NULL, 10);
                 wo_cache_put(b->line->cache, plant, wo, doc, version);
@@ -379,7 +370,7 @@ static void phase1_parse(struct store_batch *b, const PGresult *locked, const PG
                 free(key);
         }
         for (int r = 0; inbox && r < PQntuples(inbox); r++) {
-                char *key = pair_key(PQgetvalue(inbox, r, 0), PQgetvalue(inbox, r, 1));
+                char *key = store_pair_key(PQgetvalue(inbox, r, 0), PQgetvalue(inbox, r, 1));
                 json_object_set_new(b->answers, key,
                                     json_pack("{s:i, s:o}", "http_status",
                                               atoi(PQgetvalue(inbox, r, 2)), "body",
@@ -404,7 +395,7 @@ static void phase1_done(void *arg, PGresult *const *results, size_t n, const cha
         }
         /* results: BEGIN, then the lock (when keys), then the inbox lookup. */
         size_t i = 1;
-        const PGresult *locked = b->keys[KEY_WO_PLANT].n ? results[i++] : NULL;
+        const PGresult *locked = b->n_refs ? results[i++] : NULL;
         const PGresult *inbox = b->keys[KEY_IN_SOURCE].n ? results[i++] : NULL;
         phase1_parse(b, locked, inbox);
         b->state = B_LOADED;
@@ -414,18 +405,24 @@ static void phase1_done(void *arg, PGresult *const *results, size_t n, const cha
 static int phase1_send(struct store_batch *b)
 {
         struct store *s = b->line->store;
-        const char *wo_params[] = {pg_array_text(&b->keys[KEY_WO_PLANT]),
-                                   pg_array_text(&b->keys[KEY_WO_ORDER])};
+        struct pg_array wo_keys[2]; /* plant, work order: only the slow path needs them */
+        arrays_init(wo_keys, 2);
+        for (size_t i = 0; i < b->n_refs; i++) {
+                pg_array_add(&wo_keys[0], b->refs[i].plant);
+                pg_array_add(&wo_keys[1], b->refs[i].work_order);
+        }
+        const char *wo_params[] = {pg_array_text(&wo_keys[0]), pg_array_text(&wo_keys[1])};
         const char *in_params[] = {pg_array_text(&b->keys[KEY_IN_SOURCE]),
                                    pg_array_text(&b->keys[KEY_IN_ID])};
         struct pg_stmt stmts[3] = {{"BEGIN", 0, NULL}};
         size_t n = 1;
-        if (b->keys[KEY_WO_PLANT].n)
+        if (b->n_refs)
                 stmts[n++] = (struct pg_stmt){lock_sql, 2, wo_params};
         if (b->keys[KEY_IN_SOURCE].n)
                 stmts[n++] = (struct pg_stmt){inbox_lookup_sql, 2, in_params};
         b->epoch = store_ingest_epoch(s);
         int rc = pg_conn_submit(store_conn_ingest(s), stmts, n, phase1_done, b);
+        arrays_free(wo_keys, 2); /* pg_conn_submit copied them */
         b->tx_open = rc == 0;
         return rc;
 }
@@ -435,7 +432,7 @@ static int phase1_send(struct store_batch *b)
 static bool load_from_cache(struct store_batch *b)
 {
         struct batch_line *line = b->line;
-        if (line->load_next || !line->cache) {
+        if (line->load_next) {
                 if (line->load_next)
                         line->load_next--;
                 return false;
@@ -450,7 +447,7 @@ static bool load_from_cache(struct store_batch *b)
                         json_object_clear(b->expected);
                         return false;
                 }
-                char *key = pair_key(ref->plant, ref->work_order);
+                char *key = store_pair_key(ref->plant, ref->work_order);
                 if (doc)
                         json_object_set(b->work_orders, key, (json_t *)doc);
                 json_object_set_new(b->expected, key, json_integer(doc ? version : -1));
@@ -555,8 +552,6 @@ struct store_batch *store_batch_begin(struct store *s, const struct store_wo_key
         if (!b->defer || !b->work_orders || !b->expected || !b->answers || !b->wo_puts || !b->refs)
                 abort(); /* out of memory */
         for (size_t i = 0; i < n_wos; i++) {
-                pg_array_add(&b->keys[KEY_WO_PLANT], wos[i].plant);
-                pg_array_add(&b->keys[KEY_WO_ORDER], wos[i].work_order);
                 b->refs[i] = (struct wo_ref){xstrdup(wos[i].plant), xstrdup(wos[i].work_order),
                                              wos[i].may_be_new};
         }
@@ -584,7 +579,7 @@ struct store_batch *store_batch_begin(struct store *s, const struct store_wo_key
 const json_t *store_batch_work_order(const struct store_batch *b, const char *plant,
                                      const char *work_order)
 {
-        char *key = pair_key(plant, work_order);
+        char *key = store_pair_key(plant, work_order);
         const json_t *doc = json_object_get(b->work_orders, key);
         free(key);
         return doc;
@@ -593,7 +588,7 @@ const json_t *store_batch_work_order(const struct store_batch *b, const char *pl
 const json_t *store_batch_inbox_answer(const struct store_batch *b, const char *source,
                                        const char *id)
 {
-        char *key = pair_key(source, id);
+        char *key = store_pair_key(source, id);
         const json_t *answer = json_object_get(b->answers, key);
         free(key);
         return answer;
@@ -638,7 +633,7 @@ void store_batch_put_work_order(struct store_batch *b, const char *plant, const 
                                 int64_t next_deadline_ms)
 {
         /* The last put of an order wins: an upsert may touch a row once. */
-        char *key = pair_key(plant, work_order);
+        char *key = store_pair_key(plant, work_order);
         json_t *row = json_pack("[s, s, s?, I, O?, I]", plant, work_order, state,
                                 (json_int_t)revision, doc, (json_int_t)next_deadline_ms);
         if (!row)

@@ -56,6 +56,9 @@ struct batch_line *store_batch_line(struct store *s);
  * quotes turned into single ones for a "..." log value. */
 void store_one_line(char *buf, size_t len, const char *msg);
 void store_log_safe(char *buf, size_t len, const char *msg);
+/* "<length of a>:<a><b>": a map key that tells every pair of strings apart
+ * (NULL counts as ""); owned by the caller. */
+char *store_pair_key(const char *a, const char *b);
 
 /* JSON text of a timestamptz column as RFC 3339 UTC with milliseconds. */
 #define STORE_SQL_TS(col)                                                                          \

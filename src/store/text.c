@@ -1,6 +1,8 @@
-/* text.c — server error text made fit for callers (one line) and for log
- * values (one line, no double quotes, since log values are "..."-quoted). */
+/* text.c — strings the store's files share: server error text made fit for
+ * callers (one line) and for log values (one line, no double quotes, since
+ * log values are "..."-quoted), and map keys of two strings. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store_internal.h"
@@ -22,4 +24,12 @@ void store_log_safe(char *buf, size_t len, const char *msg)
         for (char *p = buf; *p; p++)
                 if (*p == '"')
                         *p = '\'';
+}
+
+char *store_pair_key(const char *a, const char *b)
+{
+        char *key = NULL;
+        if (asprintf(&key, "%zu:%s%s", strlen(a ? a : ""), a ? a : "", b ? b : "") < 0)
+                abort(); /* out of memory */
+        return key;
 }

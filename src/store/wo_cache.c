@@ -3,6 +3,8 @@
  * so its first key is the oldest entry, the one dropped when full. */
 #include "wo_cache.h"
 
+#include "store_internal.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,16 +13,6 @@ struct wo_cache {
         json_t *map; /* owned: key -> [doc, version] */
         size_t cap;
 };
-
-/* "<len>:<plant><work order>", unambiguous for any two strings; owned by
- * the caller. */
-static char *cache_key(const char *plant, const char *work_order)
-{
-        char *key = NULL;
-        if (asprintf(&key, "%zu:%s%s", strlen(plant), plant, work_order) < 0)
-                abort(); /* out of memory */
-        return key;
-}
 
 struct wo_cache *wo_cache_new(size_t cap)
 {
@@ -42,7 +34,7 @@ void wo_cache_free(struct wo_cache *c)
 const json_t *wo_cache_get(const struct wo_cache *c, const char *plant, const char *work_order,
                            int64_t *version)
 {
-        char *key = cache_key(plant, work_order);
+        char *key = store_pair_key(plant, work_order);
         const json_t *entry = json_object_get(c->map, key);
         free(key);
         if (!entry)
@@ -54,7 +46,7 @@ const json_t *wo_cache_get(const struct wo_cache *c, const char *plant, const ch
 void wo_cache_put(struct wo_cache *c, const char *plant, const char *work_order, json_t *doc,
                   int64_t version)
 {
-        char *key = cache_key(plant, work_order);
+        char *key = store_pair_key(plant, work_order);
         json_t *entry = json_pack("[O, I]", doc, (json_int_t)version);
         if (!entry)
                 abort(); /* out of memory */
@@ -68,7 +60,7 @@ void wo_cache_put(struct wo_cache *c, const char *plant, const char *work_order,
 
 void wo_cache_forget(struct wo_cache *c, const char *plant, const char *work_order)
 {
-        char *key = cache_key(plant, work_order);
+        char *key = store_pair_key(plant, work_order);
         json_object_del(c->map, key);
         free(key);
 }
