@@ -4,6 +4,11 @@
  *
  *   http -> ingest (dialect, canon, router, orchestrator) -> store (COMMIT)
  *        -> delivery (HTTP, Kafka) -> ingest (delivered: dispatched/closed)
+ *
+ * Two threads: the main loop runs everything but delivery, which runs on
+ * the delivery worker's loop (takt/delivery_worker.h); they exchange
+ * messages only. Configuration generations stay alive until exit because
+ * both loops point into them.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,7 +22,7 @@
 
 #include "takt/admin.h"
 #include "takt/config.h"
-#include "takt/delivery.h"
+#include "takt/delivery_worker.h"
 #include "takt/dialect.h"
 #include "takt/http.h"
 #include "takt/ingest.h"
@@ -44,7 +49,7 @@ struct takt {
         struct generation *gen; /* current; owns the chain of older ones */
         struct metrics *metrics;
         struct store *store;
-        struct delivery *delivery;
+        struct delivery_worker *delivery;
         struct ingest *ingest;
         struct admin *admin;
         struct gauges *gauges;
@@ -115,8 +120,7 @@ static void on_store_ready(void *arg, bool ready, const char *reason)
                 }
                 return;
         }
-        t->was_ready = true;
-        delivery_resume(t->delivery);
+        t->was_ready = true; /* delivery resumes on its own store's readiness */
         ingest_resume_sla(t->ingest);
 }
 
@@ -149,7 +153,7 @@ static void on_reload(evutil_socket_t fd, short what, void *arg)
         takt_log_set_level(g->cfg->log_level);
         ingest_configure(t->ingest, g->cfg, g->dialects);
         admin_configure(t->admin, g->cfg);
-        delivery_configure(t->delivery, g->cfg, g->dialects);
+        delivery_worker_configure(t->delivery, g->cfg, g->dialects);
         log_info("config.reloaded", "path=%s sources=%zu destinations=%zu plants=%zu", g->cfg->path,
                  g->cfg->n_sources, g->cfg->n_destinations, g->cfg->n_plants);
         sd_notify_send("READY=1");
@@ -186,7 +190,7 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
         sd_notify_send("STOPPING=1");
         log_info("daemon.stopping", "signal=%d pending_requests=%u", (int)sig,
                  ingest_pending(t->ingest));
-        delivery_shutdown(t->delivery, on_delivery_drained, t);
+        delivery_worker_shutdown(t->delivery, on_delivery_drained, t);
         on_drain_tick(-1, 0, t);
 }
 
@@ -202,17 +206,22 @@ static int run_daemon(struct takt *t)
         t->base = event_base_new();
         t->metrics = metrics_new();
         metrics_process_register(t->metrics, TAKT_VERSION);
-        t->store = store_new(t->base, cfg->postgres.conninfo,
-                             cfg->postgres.migrate == TAKT_MIGRATE_AUTO, t->metrics);
+        t->store = store_new_for(t->base, cfg->postgres.conninfo,
+                                 cfg->postgres.migrate == TAKT_MIGRATE_AUTO, t->metrics,
+                                 STORE_ROLE_INGEST);
         t->delivery =
-            delivery_new(t->base, t->store, t->metrics, cfg, t->gen->dialects, err, sizeof(err));
+            delivery_worker_new(t->base, t->metrics, cfg, t->gen->dialects, err, sizeof(err));
         if (!t->delivery) {
                 log_error("daemon.start_failed", "error=\"%s\"", err);
                 return 1;
         }
         t->ingest = ingest_new(t->base, t->store, t->metrics, cfg, t->gen->dialects);
         ingest_set_delivery(t->ingest, t->delivery);
-        delivery_set_delivered_cb(t->delivery, on_delivered, t);
+        delivery_worker_set_delivered_cb(t->delivery, on_delivered, t);
+        if (delivery_worker_start(t->delivery, err, sizeof(err)) != 0) {
+                log_error("daemon.start_failed", "error=\"%s\"", err);
+                return 1;
+        }
         t->admin = admin_new(t->store, t->metrics, cfg);
         t->gauges = gauges_new(t->base, t->store, t->metrics);
 
@@ -248,7 +257,7 @@ static int run_daemon(struct takt *t)
                 t->watchdog = event_new(t->base, -1, EV_PERSIST, on_watchdog, t);
                 event_add(t->watchdog, &tv);
         }
-        const char *bootstrap = delivery_kafka_bootstrap(t->delivery);
+        const char *bootstrap = delivery_worker_kafka_bootstrap(t->delivery);
         log_info("daemon.started", "version=%s listen=%s:%u kafka=%s config=%s", TAKT_VERSION,
                  cfg->listen.address, (unsigned)http_server_port(t->http),
                  bootstrap ? bootstrap : cfg->kafka.brokers, cfg->path);
@@ -268,8 +277,7 @@ static void takt_free(struct takt *t)
                 ingest_free(t->ingest);
         if (t->http)
                 http_server_free(t->http);
-        if (t->delivery)
-                delivery_free(t->delivery);
+        delivery_worker_free(t->delivery);
         if (t->admin)
                 admin_free(t->admin);
         gauges_free(t->gauges);

@@ -22,7 +22,7 @@
 
 struct event_base;
 struct metrics;
-struct delivery;
+struct delivery_worker;
 struct http_server;
 struct ingest;
 
@@ -32,8 +32,8 @@ struct ingest *ingest_new(struct event_base *base, struct store *store, struct m
                           const struct takt_config *cfg, const struct dialect_set *dialects);
 void ingest_configure(struct ingest *ing, const struct takt_config *cfg,
                       const struct dialect_set *dialects);
-/* Committed outbox rows are handed to this delivery engine (may be NULL). */
-void ingest_set_delivery(struct ingest *ing, struct delivery *delivery);
+/* Committed outbox rows are handed to this delivery worker (may be NULL). */
+void ingest_set_delivery(struct ingest *ing, struct delivery_worker *delivery);
 /* Registers POST /v1/ingest/{source}. */
 void ingest_register(struct ingest *ing, struct http_server *http);
 

@@ -16,7 +16,8 @@
  * counters and gauges. metric_set() works on counters too, for mirroring a
  * counter kept elsewhere (process_cpu_seconds_total). A family without
  * labels has its one series from the start; a labelled family with no
- * series renders only its HELP and TYPE lines. Single-threaded (loop). */
+ * series renders only its HELP and TYPE lines. Thread-safe: one mutex per registry (the main and
+ * delivery loops both count). */
 #ifndef TAKT_METRICS_H
 #define TAKT_METRICS_H
 

@@ -43,6 +43,14 @@ typedef void (*store_ready_cb)(void *arg, bool ready, const char *reason);
  * socket directory, an IP address or hostaddr= to keep the loop unblocked. */
 struct store *store_new(struct event_base *base, const char *conninfo, bool auto_migrate,
                         struct metrics *metrics);
+/* What a store is for, i.e. which connections it opens. The daemon's main
+ * loop ingests (ingest and admin connections); the delivery loop delivers
+ * (delivery, listen and admin connections: the admin connection checks the
+ * schema, so each store knows on its own when it is ready). store_new()
+ * opens all four. */
+enum store_role { STORE_ROLE_INGEST = 1u << 0, STORE_ROLE_DELIVERY = 1u << 1 };
+struct store *store_new_for(struct event_base *base, const char *conninfo, bool auto_migrate,
+                            struct metrics *metrics, unsigned roles);
 /* Called on every change of readiness (and once when first known). */
 void store_set_ready_cb(struct store *s, store_ready_cb cb, void *arg);
 void store_start(struct store *s);
@@ -98,6 +106,9 @@ struct store_outbox_row {
         int64_t created_ms; /* accepted (commit) time */
 };
 void store_outbox_row_clear(struct store_outbox_row *row);
+/* dst becomes a deep copy of src (strings copied, the envelope reference
+ * shared). -1 and dst cleared when out of memory. */
+int store_outbox_row_copy(struct store_outbox_row *dst, const struct store_outbox_row *src);
 /* The row's envelope as JSON, a new reference: the object when the row has
  * one, else envelope_text parsed; NULL when neither is there. */
 json_t *store_outbox_row_envelope(const struct store_outbox_row *row);

@@ -335,7 +335,7 @@ void ingest_configure(struct ingest *ing, const struct takt_config *cfg,
         ing->dialects = dialects;
 }
 
-void ingest_set_delivery(struct ingest *ing, struct delivery *delivery)
+void ingest_set_delivery(struct ingest *ing, struct delivery_worker *delivery)
 {
         ing->delivery = delivery;
 }

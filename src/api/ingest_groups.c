@@ -17,7 +17,7 @@
 #include <stdlib.h>
 
 #include "sla_timers.h"
-#include "takt/delivery.h"
+#include "takt/delivery_worker.h"
 #include "takt/http.h"
 #include "takt/log.h"
 #include "takt/metrics.h"
@@ -205,7 +205,7 @@ static void on_committed(void *arg, struct store_batch *b, const char *error)
         size_t n_rows = 0;
         const struct store_outbox_row *rows = store_batch_outbox_rows(b, &n_rows);
         if (ing->delivery && n_rows)
-                delivery_submit(ing->delivery, rows, n_rows);
+                delivery_worker_submit(ing->delivery, rows, n_rows);
         group_finish(g);
 }
 

@@ -63,7 +63,7 @@ struct ingest {
         struct event_base *base;
         struct store *store;
         struct metrics *metrics;
-        struct delivery *delivery;
+        struct delivery_worker *delivery;
         const struct takt_config *cfg;
         const struct dialect_set *dialects;
 

@@ -9,7 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static enum takt_log_level current_level = TAKT_LOG_INFO;
+/* read by both loops, set on reload */
+static _Atomic int current_level = TAKT_LOG_INFO;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -20,7 +21,7 @@ void takt_log_set_level(enum takt_log_level level)
 
 enum takt_log_level takt_log_get_level(void)
 {
-        return current_level;
+        return (enum takt_log_level)current_level;
 }
 
 bool takt_log_level_parse(const char *name, enum takt_log_level *out)
@@ -36,7 +37,7 @@ bool takt_log_level_parse(const char *name, enum takt_log_level *out)
 
 void takt_log(enum takt_log_level level, const char *event, const char *fmt, ...)
 {
-        if (level < current_level)
+        if ((int)level < current_level)
                 return;
         char line[2048];
         struct timeval tv;

@@ -239,20 +239,16 @@ static void submit_one(struct delivery *d, const struct store_outbox_row *src)
                 d->caught_up = false;
                 d->cursor = d->max_known;
         }
-        struct store_outbox_row row = *src;
-        row.destination = strdup(src->destination);
-        row.plant = src->plant ? strdup(src->plant) : NULL;
-        row.work_order = src->work_order ? strdup(src->work_order) : NULL;
+        struct store_outbox_row row;
+        if (store_outbox_row_copy(&row, src) != 0)
+                return; /* stays pending: a rescan finds it */
+        free(row.lane);
+        free(row.state);
         row.lane = strdup(lane_key);
-        row.type = src->type ? strdup(src->type) : NULL;
-        row.message_id = src->message_id ? strdup(src->message_id) : NULL;
-        row.correlation_id = src->correlation_id ? strdup(src->correlation_id) : NULL;
-        row.envelope = src->envelope ? json_incref(src->envelope) : NULL;
-        row.envelope_text = src->envelope_text ? strdup(src->envelope_text) : NULL;
         row.state = strdup("pending");
         if (row.destination == NULL || row.lane == NULL || row.state == NULL) {
                 store_outbox_row_clear(&row);
-                return; /* stays pending: a rescan finds it */
+                return;
         }
         if (d->resumed && (d->caught_up || src->id <= d->cursor))
                 msg_add(d, &row);

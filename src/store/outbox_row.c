@@ -69,6 +69,32 @@ json_t *store_outbox_row_envelope(const struct store_outbox_row *row)
         return row->envelope_text ? json_loads(row->envelope_text, 0, NULL) : NULL;
 }
 
+static bool copy_str(char **dst, const char *src)
+{
+        *dst = src ? strdup(src) : NULL;
+        return *dst != NULL || src == NULL;
+}
+
+int store_outbox_row_copy(struct store_outbox_row *dst, const struct store_outbox_row *src)
+{
+        *dst = *src;
+        dst->envelope = src->envelope ? json_incref(src->envelope) : NULL;
+        bool ok = copy_str(&dst->destination, src->destination);
+        ok = copy_str(&dst->plant, src->plant) && ok;
+        ok = copy_str(&dst->work_order, src->work_order) && ok;
+        ok = copy_str(&dst->lane, src->lane) && ok;
+        ok = copy_str(&dst->type, src->type) && ok;
+        ok = copy_str(&dst->message_id, src->message_id) && ok;
+        ok = copy_str(&dst->correlation_id, src->correlation_id) && ok;
+        ok = copy_str(&dst->envelope_text, src->envelope_text) && ok;
+        ok = copy_str(&dst->state, src->state) && ok;
+        if (!ok) {
+                store_outbox_row_clear(dst);
+                return -1;
+        }
+        return 0;
+}
+
 void store_outbox_row_clear(struct store_outbox_row *row)
 {
         if (!row)

@@ -1,7 +1,8 @@
 /* store.c — the store's lifecycle and readiness.
  *
- * Owns the four connections (ingest, delivery, admin, listen: opened by
- * store_new, so store_conn_*() are valid at once) and decides
+ * Owns its connections (ingest, delivery, admin, listen, as many as its
+ * roles need: opened by store_new_for, so store_conn_*() are valid at once;
+ * NULL for a connection the store does not open) and decides
  * readiness: every connection up and the schema at the version this build
  * knows. The schema version is read on the admin connection whenever it comes
  * up and, while the store is not ready, once a second (so a daemon started on
@@ -40,6 +41,7 @@ struct store {
         struct metrics *metrics; /* borrowed, may be NULL (not used yet) */
 
         struct pg_conn *conns[STORE_CONNS]; /* owned, by enum store_conn */
+        bool opened[STORE_CONNS];           /* the roles need this connection */
         struct batch_line *line;            /* owned */
         uint64_t ingest_epoch;
 
@@ -70,6 +72,8 @@ static bool store_eval(const struct store *s, char *reason, size_t len)
         }
         for (size_t i = 0; i < STORE_CONNS; i++) {
                 const struct pg_conn *c = s->conns[i];
+                if (!s->opened[i])
+                        continue;
                 if (!c) {
                         snprintf(reason, len, "postgres unreachable: connecting");
                         return false;
@@ -272,6 +276,13 @@ static void conn_state(void *arg, struct pg_conn *c, bool up)
 struct store *store_new(struct event_base *base, const char *conninfo, bool auto_migrate,
                         struct metrics *metrics)
 {
+        return store_new_for(base, conninfo, auto_migrate, metrics,
+                             STORE_ROLE_INGEST | STORE_ROLE_DELIVERY);
+}
+
+struct store *store_new_for(struct event_base *base, const char *conninfo, bool auto_migrate,
+                            struct metrics *metrics, unsigned roles)
+{
         struct store *s = calloc(1, sizeof(*s));
         if (!s)
                 return NULL;
@@ -285,8 +296,12 @@ struct store *store_new(struct event_base *base, const char *conninfo, bool auto
                 store_free(s);
                 return NULL;
         }
+        s->opened[CONN_INGEST] = roles & STORE_ROLE_INGEST;
+        s->opened[CONN_DELIVERY] = s->opened[CONN_LISTEN] = roles & STORE_ROLE_DELIVERY;
+        s->opened[CONN_ADMIN] = true;
         for (size_t i = 0; i < STORE_CONNS; i++)
-                s->conns[i] = pg_conn_new(base, s->conninfo, conn_names[i], conn_state, s);
+                if (s->opened[i])
+                        s->conns[i] = pg_conn_new(base, s->conninfo, conn_names[i], conn_state, s);
         snprintf(s->reason, sizeof(s->reason), "starting");
         return s;
 }

@@ -11,6 +11,7 @@
 #include "takt/metrics.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,6 +365,50 @@ static void test_promtool_accepts_exposition(void **state)
         metrics_free(m);
 }
 
+/* The main and the delivery loop count into one registry: no increment,
+ * observation or new series may be lost to a race. */
+#define COUNTING_THREADS 4
+#define COUNTS_EACH      50000
+
+static void *count_a_lot(void *arg)
+{
+        struct metric_family **f = arg;
+        const char *labels[COUNTING_THREADS][1] = {{"a"}, {"b"}, {"c"}, {"d"}};
+        for (int i = 0; i < COUNTS_EACH; i++) {
+                metrics_inc(f[0], NULL);
+                metrics_observe(f[1], NULL, 0.001);
+                metrics_inc(f[2], labels[i % COUNTING_THREADS]);
+        }
+        return NULL;
+}
+
+static void test_counts_from_threads(void **state)
+{
+        struct metrics *m = metrics_new();
+        const char *label[] = {"who", NULL};
+        struct metric_family *f[3] = {
+            metrics_family(m, "t_total", "h", METRIC_COUNTER, NULL, NULL, 0),
+            metrics_family(m, "t_seconds", "h", METRIC_HISTOGRAM, NULL, metrics_latency_buckets,
+                           metrics_latency_buckets_count),
+            metrics_family(m, "t_by_total", "h", METRIC_COUNTER, label, NULL, 0),
+        };
+        pthread_t t[COUNTING_THREADS];
+        for (int i = 0; i < COUNTING_THREADS; i++)
+                assert_int_equal(pthread_create(&t[i], NULL, count_a_lot, f), 0);
+        for (int i = 0; i < COUNTING_THREADS; i++)
+                pthread_join(t[i], NULL);
+        char *text = metrics_render(m, NULL);
+        char want[128];
+        snprintf(want, sizeof(want), "\nt_total %d\n", COUNTING_THREADS * COUNTS_EACH);
+        assert_non_null(strstr(text, want));
+        snprintf(want, sizeof(want), "\nt_seconds_count %d\n", COUNTING_THREADS * COUNTS_EACH);
+        assert_non_null(strstr(text, want));
+        snprintf(want, sizeof(want), "t_by_total{who=\"c\"} %d\n", COUNTS_EACH);
+        assert_non_null(strstr(text, want));
+        free(text);
+        metrics_free(m);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -373,6 +418,7 @@ int main(void)
             cmocka_unit_test(test_declaration_rules),
             cmocka_unit_test(test_process_metrics),
             cmocka_unit_test(test_promtool_accepts_exposition),
+            cmocka_unit_test(test_counts_from_threads),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
