@@ -1,20 +1,28 @@
 /* pg_conn.c — one asynchronous libpq connection on the libevent loop.
  *
  * A small state machine (pg_conn.h): CONNECTING drives PQconnectPoll; IDLE
- * waits for readability only (NOTIFY, or the server going away); BUSY runs
- * the request at the head of the FIFO: every statement is sent in pipeline
- * mode, then one PQpipelineSync; the output is
- * flushed with PQflush (waiting READ|WRITE while it returns 1); results are
- * collected per statement up to PGRES_PIPELINE_SYNC, and only then is the
- * request's callback called. The socket is re-read with PQsocket() before
- * every wait because libpq may change it while connecting.
+ * waits for readability only (NOTIFY, or the server going away); BUSY has
+ * requests in flight. Requests go out in FIFO order in pipeline mode, each
+ * as its statements and one PQpipelineSync, up to PGC_MAX_IN_FLIGHT
+ * before the first one's results are back: the server goes from one to the
+ * next without waiting for this loop (which may be busy for milliseconds)
+ * to read an answer and send the next request. The output is flushed with
+ * PQflush (waiting READ|WRITE while it returns 1); results are collected
+ * per statement up to the head request's PGRES_PIPELINE_SYNC, then the next
+ * request is sent and only then is the finished request's callback called.
+ * Each Sync ends a request on its own: an error aborts the rest of its
+ * request, never the next one (a request that opened a transaction block
+ * keeps it open across its Sync, as without pipelining). The socket is
+ * re-read with PQsocket() before every wait because libpq may change it
+ * while connecting.
  *
  * Statements with parameters are prepared once per connection (planning
  * costs more than running the small statements takt sends): before a
  * request that uses one not yet prepared, an internal request PREPAREs them;
- * the request then uses PQsendQueryPrepared. A statement whose PREPARE
- * failed is sent unprepared (PQsendQueryParams), so the error, if any, is
- * the request's own. A reconnect starts with no prepared statements.
+ * the request then uses PQsendQueryPrepared. Nothing is sent behind a
+ * PREPARE until it is answered, so a statement whose PREPARE failed is sent
+ * unprepared (PQsendQueryParams) and the error, if any, is the request's
+ * own. A reconnect starts with no prepared statements.
  *
  * A failure anywhere (send, flush, read, connection lost) is handled in one
  * place, pgc_fail(): the socket is closed, every queued or in-flight request
@@ -36,6 +44,7 @@
 #define PGC_BACKOFF_MAX_MS    5000
 #define PGC_CONNECT_TIMEOUT_S 10
 #define PGC_LOG_EVERY         12 /* failed attempts in a row: warn on the 1st, 13th, ... */
+#define PGC_MAX_IN_FLIGHT     8  /* requests sent before the first one is answered */
 
 enum pgc_state {
         PGC_CONNECTING,
@@ -94,18 +103,23 @@ struct pg_conn {
         struct event *io;      /* owned: the socket, re-assigned before every wait */
         struct event *timer;   /* owned: reconnect backoff */
         struct event *fail_ev; /* owned: a failure handed to the loop */
+        struct event *more_ev; /* owned: results already read wait to be collected */
         int backoff_ms;
         unsigned failures; /* connect attempts failed in a row */
         char last_error[512];
 
-        struct pgc_req *head, *tail;   /* FIFO; head is in flight while BUSY */
+        struct pgc_req *head, *tail; /* FIFO: in flight from head, then unsent */
+        struct pgc_req *unsent;      /* the first request not sent yet, or NULL */
+        struct pgc_req *last_sent;   /* the last request in flight, or NULL */
+        unsigned n_in_flight;
+        bool prepare_in_flight;        /* nothing more is sent until it is answered */
         struct pgc_listen *listens;    /* owned list */
         struct pgc_prepared *prepared; /* owned list, for the current connection */
         unsigned next_name;            /* statement names: takt_<n> */
 };
 
 static void pgc_io_cb(evutil_socket_t fd, short what, void *arg);
-static void pgc_start_next(struct pg_conn *c);
+static void pgc_send_more(struct pg_conn *c);
 
 /* ---- requests ---- */
 
@@ -241,6 +255,8 @@ static void enqueue(struct pg_conn *c, struct pgc_req *r)
         else
                 c->head = r;
         c->tail = r;
+        if (!c->unsent)
+                c->unsent = r;
 }
 
 /* Fail every queued and in-flight request with "<prefix>: <why>". The queue
@@ -248,7 +264,9 @@ static void enqueue(struct pg_conn *c, struct pgc_req *r)
 static void fail_requests(struct pg_conn *c, const char *error)
 {
         struct pgc_req *r = c->head;
-        c->head = c->tail = NULL;
+        c->head = c->tail = c->unsent = c->last_sent = NULL;
+        c->n_in_flight = 0;
+        c->prepare_in_flight = false;
         while (r) {
                 struct pgc_req *next = r->next;
                 req_finish(r, error);
@@ -285,6 +303,7 @@ static void pgc_fail(struct pg_conn *c, const char *why)
         store_one_line(c->last_error, sizeof(c->last_error), why);
         event_del(c->io);
         event_del(c->fail_ev);
+        event_del(c->more_ev);
         if (c->pg)
                 PQfinish(c->pg);
         c->pg = NULL;
@@ -407,7 +426,7 @@ static void pgc_connected(struct pg_conn *c)
         log_info("store.pg.up", "conn=%s server_version=%d", c->name, PQserverVersion(c->pg));
         for (struct pgc_listen *l = c->listens; l; l = l->next)
                 queue_listen(c, l->channel);
-        pgc_start_next(c);
+        pgc_send_more(c);
         if (c->state_cb)
                 c->state_cb(c->state_arg, c, true);
 }
@@ -461,26 +480,13 @@ static int pgc_flush(struct pg_conn *c)
         return 0;
 }
 
-static void pgc_start_next(struct pg_conn *c)
+/* Send one request (its statements and a Sync). Returns -1 on failure
+ * (already handed to the loop). */
+static int pgc_send(struct pg_conn *c, const struct pgc_req *r)
 {
-        if (c->state != PGC_IDLE)
-                return;
-        struct pgc_req *r = c->head;
-        if (!r) {
-                pgc_wait(c, EV_READ, 0);
-                return;
-        }
-        if (!r->is_prepare && !r->prepare_tried) {
-                r->prepare_tried = true;
-                struct pgc_req *p = prepare_request_for(c, r);
-                if (p) {
-                        p->next = r;
-                        c->head = r = p;
-                }
-        }
-        if (!PQenterPipelineMode(c->pg)) {
+        if (c->n_in_flight == 0 && !PQenterPipelineMode(c->pg)) {
                 pgc_fail_later(c);
-                return;
+                return -1;
         }
         for (size_t i = 0; i < r->n; i++) {
                 const struct pgc_stmt *s = &r->stmts[i];
@@ -494,15 +500,51 @@ static void pgc_start_next(struct pg_conn *c)
                                                  NULL, 0);
                 if (!ok) {
                         pgc_fail_later(c);
-                        return;
+                        return -1;
                 }
         }
         if (!PQpipelineSync(c->pg)) {
                 pgc_fail_later(c);
-                return;
+                return -1;
         }
-        c->state = PGC_BUSY;
-        pgc_flush(c);
+        return 0;
+}
+
+/* Send what is queued, up to PGC_MAX_IN_FLIGHT in flight; a request whose
+ * statements are not prepared yet goes behind a PREPARE request and waits
+ * for its answer. */
+static void pgc_send_more(struct pg_conn *c)
+{
+        if (c->state != PGC_IDLE && c->state != PGC_BUSY)
+                return;
+        bool sent = false;
+        while (c->unsent && c->n_in_flight < PGC_MAX_IN_FLIGHT && !c->prepare_in_flight) {
+                struct pgc_req *r = c->unsent;
+                if (!r->is_prepare && !r->prepare_tried) {
+                        r->prepare_tried = true;
+                        struct pgc_req *p = prepare_request_for(c, r);
+                        if (p) {
+                                p->next = r;
+                                if (c->last_sent)
+                                        c->last_sent->next = p;
+                                else
+                                        c->head = p;
+                                c->unsent = r = p;
+                        }
+                }
+                if (pgc_send(c, r) != 0)
+                        return;
+                c->last_sent = r;
+                c->unsent = r->next;
+                c->n_in_flight++;
+                c->prepare_in_flight = r->is_prepare;
+                c->state = PGC_BUSY;
+                sent = true;
+        }
+        if (sent)
+                pgc_flush(c);
+        else if (c->state == PGC_IDLE)
+                pgc_wait(c, EV_READ, 0);
 }
 
 /* Collect what has arrived for the head request. Returns 1 when its sync
@@ -546,19 +588,32 @@ static int collect_results(struct pg_conn *c, struct pgc_req *r)
         return 0;
 }
 
+/* The head request is answered: send what may go now, then call it back.
+ * The callback comes last and nothing here touches c after it (it may free
+ * the connection); results of the next request that are already read wait
+ * for the loop, which the re-activated socket event brings back here. */
 static void pgc_complete(struct pg_conn *c)
 {
         struct pgc_req *r = c->head;
         c->head = r->next;
         if (!c->head)
                 c->tail = NULL;
-        PQexitPipelineMode(c->pg);
-        c->state = PGC_IDLE;
-        dispatch_notifies(c);
-        if (r->is_prepare)
+        if (c->last_sent == r)
+                c->last_sent = NULL;
+        c->n_in_flight--;
+        if (r->is_prepare) {
+                c->prepare_in_flight = false;
                 prepared_note(c, r);
+        }
+        if (c->n_in_flight == 0) {
+                PQexitPipelineMode(c->pg);
+                c->state = PGC_IDLE;
+        }
+        dispatch_notifies(c);
+        pgc_send_more(c);
+        if (c->state == PGC_BUSY)
+                event_active(c->more_ev, EV_TIMEOUT, 1);
         req_finish(r, r->error);
-        pgc_start_next(c);
 }
 
 static void pgc_busy_io(struct pg_conn *c, short what)
@@ -602,7 +657,16 @@ static void pgc_idle_io(struct pg_conn *c)
         }
         dispatch_notifies(c);
         if (c->state == PGC_IDLE)
-                pgc_start_next(c);
+                pgc_send_more(c);
+}
+
+static void pgc_io_cb(evutil_socket_t fd, short what, void *arg);
+
+static void pgc_more_cb(evutil_socket_t fd, short what, void *arg)
+{
+        struct pg_conn *c = arg;
+        if (c->state == PGC_BUSY)
+                pgc_busy_io(c, 0);
 }
 
 static void pgc_io_cb(evutil_socket_t fd, short what, void *arg)
@@ -637,7 +701,8 @@ struct pg_conn *pg_conn_new(struct event_base *base, const char *conninfo, const
         c->io = event_new(base, -1, 0, pgc_io_cb, c);
         c->timer = evtimer_new(base, pgc_timer_cb, c);
         c->fail_ev = event_new(base, -1, 0, pgc_fail_ev_cb, c);
-        if (!c->io || !c->timer || !c->fail_ev)
+        c->more_ev = event_new(base, -1, 0, pgc_more_cb, c);
+        if (!c->io || !c->timer || !c->fail_ev || !c->more_ev)
                 abort(); /* out of memory */
         pgc_start_connect(c);
         return c;
@@ -651,6 +716,7 @@ void pg_conn_free(struct pg_conn *c)
         event_free(c->io);
         event_free(c->timer);
         event_free(c->fail_ev);
+        event_free(c->more_ev);
         fail_requests(c, "shutting down");
         if (c->pg)
                 PQfinish(c->pg);
@@ -682,7 +748,7 @@ int pg_conn_submit(struct pg_conn *c, const struct pg_stmt *stmts, size_t n, pg_
         if (!pg_conn_is_up(c) || n == 0)
                 return -1;
         enqueue(c, req_new(stmts, n, cb, arg));
-        pgc_start_next(c);
+        pgc_send_more(c);
         return 0;
 }
 
@@ -696,6 +762,6 @@ void pg_conn_listen(struct pg_conn *c, const char *channel, pg_notify_cb cb, voi
         c->listens = l;
         if (pg_conn_is_up(c)) {
                 queue_listen(c, channel);
-                pgc_start_next(c);
+                pgc_send_more(c);
         }
 }

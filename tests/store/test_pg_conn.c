@@ -1,5 +1,6 @@
 /* test_pg_conn.c — one asynchronous libpq connection (src/store/pg_conn.c)
  * against a real server: pipelines, errors inside a pipeline, FIFO order,
+ * many requests in flight at once,
  * submit while down, LISTEN/NOTIFY, and reconnecting after the server
  * restarts (tests/harness/pg-stop.sh, pg-start.sh). */
 #include <stdarg.h>
@@ -219,6 +220,46 @@ static void test_fifo_order(void **state)
         }
 }
 
+/* Many requests in flight at once (more than the connection sends before
+ * the first answer): each gets its own results, in order; an error ends
+ * only its own request; a statement first seen behind others is prepared
+ * and runs. */
+static void test_requests_in_flight_together(void **state)
+{
+        struct conn_fixture *f = *state;
+        enum { N = 20 };
+        struct reply r[N];
+        struct reply_ctx ctx[N];
+        memset(r, 0, sizeof(r));
+        for (int i = 0; i < N; i++) {
+                char num[8];
+                snprintf(num, sizeof(num), "%d", i);
+                const char *param[] = {num};
+                const struct pg_stmt fails[] = {{"SELECT 1/0", 0, NULL}, {"SELECT 2", 0, NULL}};
+                const struct pg_stmt plain = {i % 2 ? "SELECT $1::int * 10" : "SELECT $1::int", 1,
+                                              param};
+                ctx[i] = (struct reply_ctx){f, &r[i]};
+                if (i % 5 == 3)
+                        assert_int_equal(pg_conn_submit(f->conn, fails, 2, on_done, &ctx[i]), 0);
+                else
+                        assert_int_equal(pg_conn_submit(f->conn, &plain, 1, on_done, &ctx[i]), 0);
+        }
+        assert_true(pgt_run_until(f->base, &r[N - 1].done, 10000));
+        for (int i = 0; i < N; i++) {
+                assert_true(r[i].done);
+                assert_int_equal(r[i].order, i);
+                if (i % 5 == 3) {
+                        assert_non_null(strstr(r[i].error, "division by zero"));
+                        assert_int_equal(r[i].status[1], PGRES_PIPELINE_ABORTED);
+                        continue;
+                }
+                char want[8];
+                snprintf(want, sizeof(want), "%d", i % 2 ? i * 10 : i);
+                assert_string_equal(r[i].error, "");
+                assert_string_equal(r[i].value[0], want);
+        }
+}
+
 static void test_submit_while_down(void **state)
 {
         struct event_base *base = event_base_new();
@@ -314,6 +355,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_statements_are_prepared_once, setup, teardown),
             cmocka_unit_test_setup_teardown(test_error_aborts_rest_of_pipeline, setup, teardown),
             cmocka_unit_test_setup_teardown(test_fifo_order, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_requests_in_flight_together, setup, teardown),
             cmocka_unit_test(test_submit_while_down),
             cmocka_unit_test_setup_teardown(test_listen_notify, setup, teardown),
             cmocka_unit_test_setup_teardown(test_reconnect_after_server_restart, setup, teardown),
