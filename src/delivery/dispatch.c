@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dispatch.h"
+#include "takt/json_text.h"
 #include "takt/log.h"
 
 /* takt_delivery_breaker_open follows the breaker after every decision. */
@@ -65,7 +66,7 @@ static char *error_text(int status, const char *error, const char *body)
                         b = json_string("(binary answer)");
                 json_object_set_new(e, "body", b);
         }
-        char *s = json_dumps(e, JSON_COMPACT);
+        char *s = json_text(e);
         json_decref(e);
         return s;
 }
@@ -196,7 +197,7 @@ static char *render(struct ddest *dst, struct dmsg *m, char *error, size_t errle
                         return NULL;
                 }
         }
-        char *body = json_dumps(out, JSON_COMPACT);
+        char *body = json_text(out);
         json_decref(out);
         if (body == NULL)
                 snprintf(error, errlen, "cannot encode the body");

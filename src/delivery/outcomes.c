@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dispatch.h"
+#include "takt/json_text.h"
 #include "takt/log.h"
 
 static const double duration_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
@@ -109,7 +110,7 @@ void outcome_add(struct delivery *d, struct dmsg *m, const char *state, int atte
 
 void step_add(struct delivery *d, const char *correlation_id, const char *step, json_t *detail)
 {
-        char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+        char *text = detail ? json_text(detail) : NULL;
         json_decref(detail);
         /* while PostgreSQL is away, trace steps pile up: past a bound they
          * are dropped (the outcomes themselves are kept) */

@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "takt/json_text.h"
 #include "takt/log.h"
 #include "takt/mailbox.h"
 
@@ -65,7 +66,7 @@ static int row_copy_unshared(struct store_outbox_row *dst, const struct store_ou
                 return -1;
         if (dst->envelope) {
                 if (!dst->envelope_text)
-                        dst->envelope_text = json_dumps(dst->envelope, JSON_COMPACT);
+                        dst->envelope_text = json_text(dst->envelope);
                 json_decref(dst->envelope);
                 dst->envelope = NULL;
                 if (!dst->envelope_text) {

@@ -4,6 +4,7 @@
  * enters when its client or server goes away before the answer. */
 #include "http_internal.h"
 
+#include "takt/json_text.h"
 #include "takt/log.h"
 
 #include <event2/buffer.h>
@@ -231,7 +232,7 @@ void http_respond(struct http_request *req, int status, const char *content_type
 
 void http_respond_json(struct http_request *req, int status, json_t *body)
 {
-        char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+        char *text = body ? json_text(body) : NULL;
         json_decref(body);
         if (!text) {
                 http_respond_error(req, 500, "could not encode the answer");

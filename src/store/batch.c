@@ -43,6 +43,7 @@
 
 #include "pg_array.h"
 #include "store_internal.h"
+#include "takt/json_text.h"
 #include "wo_cache.h"
 
 /* Work orders kept by the cache: about 5 kB each as JSON objects. */
@@ -218,7 +219,7 @@ static void arrays_init(struct pg_array *a, size_t n)
 static void arrays_free(struct pg_array *a, size_t n)
 {
         for (size_t i = 0; i < n; i++)
-                free(a[i].buf);
+                pg_array_free(&a[i]);
 }
 
 static const char *json_str(const json_t *obj, const char *key)
@@ -607,7 +608,7 @@ static const char *envelope_text(struct store_batch *b, const json_t *envelope)
                 json_decref(b->last_envelope);
                 free(b->last_text);
                 b->last_envelope = json_incref((json_t *)envelope);
-                b->last_text = json_dumps(envelope, JSON_COMPACT);
+                b->last_text = json_text(envelope);
                 if (!b->last_text)
                         abort(); /* out of memory */
         }

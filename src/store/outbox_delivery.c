@@ -254,7 +254,7 @@ int store_outbox_record(struct store *s, const struct store_outcome *o, size_t n
         /* pg_conn_submit copies the parameters. */
         int rc = submit(s, all, ns, done_done, r);
         for (int i = 0; i < N_ARRS; i++)
-                free(a[i].buf);
+                pg_array_free(&a[i]);
         return rc;
 }
 

@@ -6,57 +6,65 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void reserve(struct pg_array *a, size_t more)
-{
-        if (a->len + more + 1 <= a->cap)
-                return;
-        size_t cap = a->cap ? a->cap : 64;
-        while (cap < a->len + more + 1)
-                cap *= 2;
-        char *grown = realloc(a->buf, cap);
-        if (!grown)
-                abort(); /* out of memory */
-        a->buf = grown;
-        a->cap = cap;
-}
-
 void pg_array_init(struct pg_array *a)
 {
-        a->buf = NULL;
-        a->len = a->cap = a->n = 0;
-        reserve(a, 2);
-        memcpy(a->buf, "{}", 3);
-        a->len = 2;
+        a->text = (struct json_text_buf){0};
+        a->n = 0;
+        json_text_reserve(&a->text, 2);
+        memcpy(a->text.data, "{}", 3);
+        a->text.len = 2;
+}
+
+void pg_array_free(struct pg_array *a)
+{
+        free(a->text.data);
+        a->text = (struct json_text_buf){0};
 }
 
 void pg_array_clear(struct pg_array *a)
 {
-        free(a->buf);
+        pg_array_free(a);
         pg_array_init(a);
+}
+
+/* Open the next element with room for `room` bytes: drop the closing
+ * brace, add a comma after the previous element. close_element puts the
+ * brace back. */
+static void open_element(struct pg_array *a, size_t room)
+{
+        json_text_reserve(&a->text, room + 2);
+        a->text.len--;
+        if (a->n > 0)
+                a->text.data[a->text.len++] = ',';
+}
+
+static void close_element(struct pg_array *a)
+{
+        json_text_reserve(&a->text, 1);
+        a->text.data[a->text.len++] = '}';
+        a->text.data[a->text.len] = '\0';
+        a->n++;
 }
 
 void pg_array_add(struct pg_array *a, const char *text)
 {
-        size_t need = text ? 2 * strlen(text) + 3 : 4;
-        reserve(a, need + 2);
-        a->len--; /* drop the closing brace, put it back at the end */
-        if (a->n > 0)
-                a->buf[a->len++] = ',';
+        open_element(a, text ? 2 * strlen(text) + 2 : 4);
+        char *out = a->text.data;
+        size_t len = a->text.len;
         if (!text) {
-                memcpy(a->buf + a->len, "NULL", 4);
-                a->len += 4;
+                memcpy(out + len, "NULL", 4);
+                len += 4;
         } else {
-                a->buf[a->len++] = '"';
+                out[len++] = '"';
                 for (const char *p = text; *p; p++) {
                         if (*p == '"' || *p == '\\')
-                                a->buf[a->len++] = '\\';
-                        a->buf[a->len++] = *p;
+                                out[len++] = '\\';
+                        out[len++] = *p;
                 }
-                a->buf[a->len++] = '"';
+                out[len++] = '"';
         }
-        a->buf[a->len++] = '}';
-        a->buf[a->len] = '\0';
-        a->n++;
+        a->text.len = len;
+        close_element(a);
 }
 
 void pg_array_add_int(struct pg_array *a, int64_t v)
@@ -66,20 +74,24 @@ void pg_array_add_int(struct pg_array *a, int64_t v)
         pg_array_add(a, num);
 }
 
+/* The JSON text is written straight into the literal, already escaped for
+ * it (takt/json_text.h): no intermediate string, no second pass. */
 void pg_array_add_json(struct pg_array *a, const json_t *j)
 {
         if (!j) {
                 pg_array_add(a, NULL);
                 return;
         }
-        char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (!text)
-                abort(); /* out of memory */
-        pg_array_add(a, text);
-        free(text);
+        open_element(a, 1);
+        a->text.data[a->text.len++] = '"';
+        if (json_text_append(&a->text, j, true) != 0)
+                abort(); /* a cycle: a bug, not input */
+        json_text_reserve(&a->text, 1);
+        a->text.data[a->text.len++] = '"';
+        close_element(a);
 }
 
 const char *pg_array_text(const struct pg_array *a)
 {
-        return a->buf;
+        return a->text.data;
 }

@@ -1,6 +1,7 @@
 /* pg_array.h — PostgreSQL array literals ({"a","b",NULL}) for passing many
  * rows as one text parameter to "unnest($1::text[], ...)". The escaping
- * lives in one place: pg_array_add. */
+ * lives in two places: pg_array_add for text, json_text_append (pg_quoted)
+ * for JSON written straight into the literal. */
 #ifndef TAKT_PG_ARRAY_H
 #define TAKT_PG_ARRAY_H
 
@@ -9,14 +10,16 @@
 
 #include <jansson.h>
 
+#include "takt/json_text.h"
+
 struct pg_array {
-        char *buf; /* owned; always a complete literal "{...}" */
-        size_t len, cap;
-        size_t n; /* elements */
+        struct json_text_buf text; /* owned; always a complete literal "{...}" */
+        size_t n;                  /* elements */
 };
 
 void pg_array_init(struct pg_array *a);
 void pg_array_clear(struct pg_array *a); /* frees, re-inits */
+void pg_array_free(struct pg_array *a);
 
 /* text NULL adds an SQL NULL element; anything else is quoted and escaped. */
 void pg_array_add(struct pg_array *a, const char *text);

@@ -79,7 +79,7 @@ static void test_array_literal(void **state)
                 assert_int_equal(a.n, cases[i].n);
                 pg_array_clear(&a);
                 assert_string_equal(pg_array_text(&a), "{}");
-                free(a.buf);
+                pg_array_free(&a);
         }
 }
 
@@ -93,7 +93,7 @@ static void test_array_json_and_int(void **state)
         pg_array_add_int(&a, -42);
         assert_string_equal(pg_array_text(&a), "{\"{\\\"k\\\":\\\"v\\\\\\\"\\\"}\",NULL,\"-42\"}");
         json_decref(j);
-        free(a.buf);
+        pg_array_free(&a);
 }
 
 static void test_migrations_embedded(void **state)
