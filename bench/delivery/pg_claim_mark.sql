@@ -37,7 +37,7 @@ WHERE o.id = u.id AND o.state = 'pending';
 INSERT INTO bench_trace (correlation_id, at, steps)
 SELECT c, now(), format('[{"step":"attempt","at_ms":%s,"detail":{"destination":"mes-de01","id":%s,"attempt":1,"result":"delivered","duration_s":0.0012,"status":200}},'
                         '{"step":"delivered","at_ms":%s,"detail":{"destination":"mes-de01","id":%s,"attempts":1}}]',
-                        ms, id, ms, id)::jsonb
+                        ms, id, ms, id)::json
 FROM unnest(ARRAY[:cids]::text[], ARRAY[:ids]::bigint[]) AS t(c, id),
      LATERAL (SELECT (extract(epoch from now()) * 1000)::bigint AS ms) AS now_ms;
 COMMIT;

@@ -38,7 +38,7 @@ static const char trace_sql[] =
     "SELECT jsonb_build_object('correlation_id', $1::text, 'steps',"
     " jsonb_agg(jsonb_build_object('step', s.step->'step', 'at', " TRACE_STEP_AT ","
     " 'detail', s.step->'detail') ORDER BY (s.step->>'at_ms')::bigint, t.id, s.n))"
-    " FROM trace t, jsonb_array_elements(t.steps) WITH ORDINALITY AS s(step, n)"
+    " FROM trace t, json_array_elements(t.steps) WITH ORDINALITY AS s(step, n)"
     " WHERE t.correlation_id = $1 HAVING count(*) > 0";
 
 static const char sla_sql[] =

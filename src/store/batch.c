@@ -110,7 +110,7 @@ static const char outbox_insert_sql[] =
 static const char trace_insert_sql[] =
     "INSERT INTO trace (correlation_id, at, steps) "
     "SELECT u.correlation_id, to_timestamp(u.at_ms / 1000.0), u.steps "
-    "FROM unnest($1::text[], $2::bigint[], $3::jsonb[]) AS u(correlation_id, at_ms, steps)";
+    "FROM unnest($1::text[], $2::bigint[], $3::json[]) AS u(correlation_id, at_ms, steps)";
 
 enum { KEY_IN_SOURCE, KEY_IN_ID, KEY_COLS }; /* the inbox keys (phase 1) */
 enum { IN_SOURCE, IN_ID, IN_CORRELATION, IN_STATUS, IN_ANSWER, IN_ENVELOPE, IN_COLS };

@@ -219,7 +219,7 @@ int store_outbox_record(struct store *s, const struct store_outcome *o, size_t n
             " WHERE o.id = u.id AND o.state = 'pending'";
         static const char trace_sql[] =
             "INSERT INTO trace (correlation_id, at, steps)"
-            " SELECT c, to_timestamp(a / 1000.0), st::jsonb"
+            " SELECT c, to_timestamp(a / 1000.0), st::json"
             " FROM unnest($1::text[], $2::bigint[], $3::text[]) AS t(c, a, st)";
         struct pg_array a[N_ARRS];
         for (int i = 0; i < N_ARRS; i++)

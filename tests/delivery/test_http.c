@@ -21,7 +21,7 @@
 #include "fixture.h"
 
 /* Trace steps of one name (rows hold a step array: 003_trace_steps.sql). */
-#define TRACE_STEPS "SELECT count(*) FROM trace, jsonb_array_elements(steps) s WHERE s->>'step' = "
+#define TRACE_STEPS "SELECT count(*) FROM trace, json_array_elements(steps) s WHERE s->>'step' = "
 /* ---- ordering within a lane under concurrency ---- */
 
 static struct answer plan_jitter(void *arg, const struct rreq *q, size_t n)

@@ -236,7 +236,7 @@ static void test_message_replay(void **state)
         wait_notifies(f, 1);
         assert_int_equal(pgt_long(f->conninfo, "SELECT attempts FROM outbox WHERE id = 2"), 0);
         assert_int_equal(pgt_long(f->conninfo,
-                                  "SELECT count(*) FROM trace, jsonb_array_elements(steps) s"
+                                  "SELECT count(*) FROM trace, json_array_elements(steps) s"
                                   " WHERE correlation_id = 'corr-b'"
                                   " AND s->>'step' = 'replayed'"),
                          1);
@@ -249,7 +249,7 @@ static void test_message_replay(void **state)
                 pgt_json_clear(&j);
         }
         assert_int_equal(pgt_long(f->conninfo,
-                                  "SELECT count(*) FROM trace, jsonb_array_elements(steps) s"
+                                  "SELECT count(*) FROM trace, json_array_elements(steps) s"
                                   " WHERE s->>'step' = 'replayed'"),
                          1);
 }
@@ -315,7 +315,7 @@ static void test_replay_blocking(void **state)
                                                "'failed'"),
                          0);
         assert_int_equal(pgt_long(f->conninfo,
-                                  "SELECT count(*) FROM trace, jsonb_array_elements(steps) s"
+                                  "SELECT count(*) FROM trace, json_array_elements(steps) s"
                                   " WHERE s->>'step' = 'replayed'"
                                   " AND s->'detail'->>'by' = 'cli'"),
                          3);

@@ -198,7 +198,7 @@ static void test_roundtrip(void **state)
         /* One trace row per correlation id and batch, its steps in order. */
         assert_int_equal(count(f, "trace"), 1);
         assert_int_equal(pgt_long(f->conninfo, "SELECT count(*) FROM trace, "
-                                               "jsonb_array_elements(steps) WITH ORDINALITY "
+                                               "json_array_elements(steps) WITH ORDINALITY "
                                                "s(step, n) WHERE (n = 1 AND step->>'step' = "
                                                "'received') OR (n = 2 AND step->>'step' = "
                                                "'enqueued')"),
@@ -523,7 +523,7 @@ static void test_large_batch(void **state)
         for (size_t t = 0; t < 2; t++)
                 assert_int_equal(count(f, all[t]), N);
         assert_int_equal(pgt_long(f->conninfo, "SELECT count(*) FROM trace, "
-                                               "jsonb_array_elements(steps)"),
+                                               "json_array_elements(steps)"),
                          N);
 }
 

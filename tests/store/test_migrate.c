@@ -66,15 +66,15 @@ static void test_upgrade_keeps_trace(void **state)
         pgt_migrate(ci);
         assert_schema_complete(ci);
         assert_int_equal(
-            pgt_long(ci, "SELECT count(*) FROM trace WHERE jsonb_array_length(steps) = 1"), 2);
+            pgt_long(ci, "SELECT count(*) FROM trace WHERE json_array_length(steps) = 1"), 2);
         assert_int_equal(pgt_long(ci,
-                                  "SELECT count(*) FROM trace WHERE steps = "
+                                  "SELECT count(*) FROM trace WHERE steps::jsonb = "
                                   "'[{\"step\": \"enqueued\", \"at_ms\": 1796018402000, "
                                   "\"detail\": {\"n\": 2}}]' AND at = '2026-11-30 06:00:02+00'"),
                          1);
         assert_int_equal(pgt_long(ci, "SELECT count(*) FROM trace WHERE steps->0->>'step' = "
                                       "'received' AND (steps->0->>'at_ms')::bigint = 1796018401500 "
-                                      "AND steps->0->'detail' = 'null'"),
+                                      "AND (steps->0->'detail')::jsonb = 'null'"),
                          1);
         free(ci);
 }
