@@ -10,6 +10,8 @@ import pytest
 
 from takt_e2e.daemon import default_body
 
+from e2e_util import wait_ready
+
 CLI_FLAGS = ["--config", "--foreground", "--check-config", "--migrate", "--replay", "--message",
              "--destination", "--plant", "--all-failed", "--dry-run", "--version", "--help"]
 
@@ -134,6 +136,9 @@ def test_migrate_is_idempotent(taktd):
 def test_healthz_and_readyz_answer_200(taktd):
     d = taktd()
     assert d.get("/healthz").status == 200
+    # Live at once; ready once PostgreSQL is connected and the schema checked
+    # (a moment later on a loaded machine).
+    wait_ready(d)
     ready = d.get("/readyz")
     assert ready.status == 200, ready
 
