@@ -21,22 +21,14 @@
 
 #include <jansson.h>
 
-/* A growing text buffer; data is owned (free() it), NUL-terminated after
- * every successful append. */
-struct json_text_buf {
-        char *data;
-        size_t len, cap;
-};
+#include "takt/strbuf.h"
 
-/* Append j's text. pg_quoted: additionally put a backslash before every
- * '"' and '\\' of the text, as inside a double-quoted PostgreSQL array
- * element. -1 (buffer unchanged past its old length) when j is NULL or
- * nests deeper than 10,000 (parsed input
- * nests 2048 deep at most: that is a cycle). Aborts when out of memory. */
-int json_text_append(struct json_text_buf *b, const json_t *j, bool pg_quoted);
-
-/* Room for `more` bytes and a NUL past len. Aborts when out of memory. */
-void json_text_reserve(struct json_text_buf *b, size_t more);
+/* Append j's text to b (NUL-terminated after it). pg_quoted: additionally
+ * put a backslash before every '"' and '\\' of the text, as inside a
+ * double-quoted PostgreSQL array element. -1 (b unchanged past its old
+ * length) when j is NULL or nests deeper than 10,000: parsed input nests
+ * 2048 deep at most, so that is a cycle. Aborts when out of memory. */
+int json_text_append(struct strbuf *b, const json_t *j, bool pg_quoted);
 
 /* j's text as a new string (free() it); NULL when json_text_append fails. */
 char *json_text(const json_t *j);

@@ -11,34 +11,20 @@
 #define MAX_DEPTH 10000 /* input parses to depth 2048 at most; deeper is a cycle */
 
 struct writer {
-        struct json_text_buf *b;
+        struct strbuf *b;
         bool pg_quoted;
 };
 
-void json_text_reserve(struct json_text_buf *b, size_t more)
-{
-        if (b->len + more + 1 <= b->cap)
-                return;
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + more + 1)
-                cap *= 2;
-        char *grown = realloc(b->data, cap);
-        if (!grown)
-                abort(); /* out of memory */
-        b->data = grown;
-        b->cap = cap;
-}
-
 static void put(struct writer *w, const char *s, size_t n)
 {
-        json_text_reserve(w->b, n);
+        strbuf_reserve(w->b, n);
         memcpy(w->b->data + w->b->len, s, n);
         w->b->len += n;
 }
 
 static void put_char(struct writer *w, char c)
 {
-        json_text_reserve(w->b, 2);
+        strbuf_reserve(w->b, 2);
         if (w->pg_quoted && (c == '"' || c == '\\'))
                 w->b->data[w->b->len++] = '\\';
         w->b->data[w->b->len++] = c;
@@ -198,11 +184,11 @@ static int put_value(struct writer *w, const json_t *j, int depth)
         return -1;
 }
 
-int json_text_append(struct json_text_buf *b, const json_t *j, bool pg_quoted)
+int json_text_append(struct strbuf *b, const json_t *j, bool pg_quoted)
 {
         struct writer w = {b, pg_quoted};
         size_t old = b->len;
-        json_text_reserve(b, 0);
+        strbuf_reserve(b, 0);
         int rc = put_value(&w, j, 0);
         if (rc != 0)
                 b->len = old;
@@ -212,7 +198,7 @@ int json_text_append(struct json_text_buf *b, const json_t *j, bool pg_quoted)
 
 char *json_text(const json_t *j)
 {
-        struct json_text_buf b = {0};
+        struct strbuf b = {0};
         if (json_text_append(&b, j, false) != 0) {
                 free(b.data);
                 return NULL;

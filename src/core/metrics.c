@@ -16,6 +16,7 @@
 #include "takt/metrics.h"
 
 #include "takt/log.h"
+#include "takt/strbuf.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -412,28 +413,9 @@ int metrics_format_value(double v, char *buf, size_t len)
         return snprintf(buf, len, "%s", tmp);
 }
 
-struct strbuf {
-        char *data; /* owned */
-        size_t len, cap;
-};
-
-static void sb_reserve(struct strbuf *b, size_t more)
-{
-        if (b->len + more + 1 <= b->cap)
-                return;
-        size_t ncap = b->cap ? b->cap : 1024;
-        while (ncap < b->len + more + 1)
-                ncap *= 2;
-        char *p = realloc(b->data, ncap);
-        if (!p)
-                abort();
-        b->data = p;
-        b->cap = ncap;
-}
-
 static void sb_add(struct strbuf *b, const char *s, size_t n)
 {
-        sb_reserve(b, n);
+        strbuf_reserve(b, n);
         memcpy(b->data + b->len, s, n);
         b->len += n;
         b->data[b->len] = '\0';
@@ -565,7 +547,7 @@ static void render_family(struct strbuf *b, const struct metric_family *f)
 char *metrics_render(const struct metrics *m, size_t *len)
 {
         struct strbuf b = {0};
-        sb_reserve(&b, 0);
+        strbuf_reserve(&b, 0);
         b.data[0] = '\0';
         if (m) {
                 /* the lock is not part of the registry's value */

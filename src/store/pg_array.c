@@ -8,9 +8,9 @@
 
 void pg_array_init(struct pg_array *a)
 {
-        a->text = (struct json_text_buf){0};
+        a->text = (struct strbuf){0};
         a->n = 0;
-        json_text_reserve(&a->text, 2);
+        strbuf_reserve(&a->text, 2);
         memcpy(a->text.data, "{}", 3);
         a->text.len = 2;
 }
@@ -18,7 +18,7 @@ void pg_array_init(struct pg_array *a)
 void pg_array_free(struct pg_array *a)
 {
         free(a->text.data);
-        a->text = (struct json_text_buf){0};
+        a->text = (struct strbuf){0};
 }
 
 void pg_array_clear(struct pg_array *a)
@@ -32,7 +32,7 @@ void pg_array_clear(struct pg_array *a)
  * brace back. */
 static void open_element(struct pg_array *a, size_t room)
 {
-        json_text_reserve(&a->text, room + 2);
+        strbuf_reserve(&a->text, room + 2);
         a->text.len--;
         if (a->n > 0)
                 a->text.data[a->text.len++] = ',';
@@ -40,7 +40,7 @@ static void open_element(struct pg_array *a, size_t room)
 
 static void close_element(struct pg_array *a)
 {
-        json_text_reserve(&a->text, 1);
+        strbuf_reserve(&a->text, 1);
         a->text.data[a->text.len++] = '}';
         a->text.data[a->text.len] = '\0';
         a->n++;
@@ -86,7 +86,7 @@ void pg_array_add_json(struct pg_array *a, const json_t *j)
         a->text.data[a->text.len++] = '"';
         if (json_text_append(&a->text, j, true) != 0)
                 abort(); /* a cycle: a bug, not input */
-        json_text_reserve(&a->text, 1);
+        strbuf_reserve(&a->text, 1);
         a->text.data[a->text.len++] = '"';
         close_element(a);
 }

@@ -13,8 +13,8 @@
 #include "takt/json_text.h"
 
 struct pg_array {
-        struct json_text_buf text; /* owned; always a complete literal "{...}" */
-        size_t n;                  /* elements */
+        struct strbuf text; /* owned; always a complete literal "{...}" */
+        size_t n;           /* elements */
 };
 
 void pg_array_init(struct pg_array *a);

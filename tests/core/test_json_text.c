@@ -23,7 +23,7 @@ static void check_same(const json_t *j)
         assert_non_null(got);
         assert_string_equal(got, want);
 
-        struct json_text_buf b = {0};
+        struct strbuf b = {0};
         assert_int_equal(json_text_append(&b, j, true), 0);
         /* every '"' and '\\' is escaped; removing the escapes gives the text */
         size_t k = 0;
@@ -175,7 +175,7 @@ static void test_random_documents(void **state)
 
 static void test_refuses_null_and_deep_nesting(void **state)
 {
-        struct json_text_buf b = {0};
+        struct strbuf b = {0};
         assert_int_equal(json_text_append(&b, NULL, false), -1);
         json_t *root = json_array(), *cur = root;
         for (int i = 0; i < 10100; i++) {

@@ -1,0 +1,18 @@
+/* strbuf.h — a growing text buffer: the one place its growth is written
+ * (metrics exposition, JSON text, PostgreSQL array literals use it). */
+#ifndef TAKT_STRBUF_H
+#define TAKT_STRBUF_H
+
+#include <stddef.h>
+
+/* data is owned (free() it); {0} is an empty buffer. */
+struct strbuf {
+        char *data;
+        size_t len, cap;
+};
+
+/* Room for `more` bytes and a NUL past len (capacity doubles, from 256).
+ * Aborts when out of memory. */
+void strbuf_reserve(struct strbuf *b, size_t more);
+
+#endif

@@ -1,0 +1,18 @@
+/* strbuf.c — growth of a text buffer (see takt/strbuf.h). */
+#include "takt/strbuf.h"
+
+#include <stdlib.h>
+
+void strbuf_reserve(struct strbuf *b, size_t more)
+{
+        if (b->len + more + 1 <= b->cap)
+                return;
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + more + 1)
+                cap *= 2;
+        char *grown = realloc(b->data, cap);
+        if (!grown)
+                abort(); /* out of memory */
+        b->data = grown;
+        b->cap = cap;
+}
