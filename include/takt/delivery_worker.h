@@ -38,9 +38,10 @@ void delivery_worker_set_delivered_cb(struct delivery_worker *w, delivery_delive
 /* Starts the thread. -1 and err when it cannot be created. */
 int delivery_worker_start(struct delivery_worker *w, char *err, size_t errlen);
 
-/* Rows freshly committed (copied: the caller keeps its own). */
-void delivery_worker_submit(struct delivery_worker *w, const struct store_outbox_row *rows,
-                            size_t n);
+/* Rows freshly committed, handed over: the worker owns the array and its
+ * rows from here (store_batch_take_outbox_rows), so the main loop copies
+ * nothing. */
+void delivery_worker_submit(struct delivery_worker *w, struct store_outbox_row *rows, size_t n);
 /* SIGHUP: the engine switches to cfg (see delivery_configure). */
 void delivery_worker_configure(struct delivery_worker *w, const struct takt_config *cfg,
                                const struct dialect_set *dialects);

@@ -109,6 +109,8 @@ void store_outbox_row_clear(struct store_outbox_row *row);
 /* dst becomes a deep copy of src (strings copied, the envelope reference
  * shared). -1 and dst cleared when out of memory. */
 int store_outbox_row_copy(struct store_outbox_row *dst, const struct store_outbox_row *src);
+/* Clears every row, frees the array. NULL is fine. */
+void store_outbox_rows_free(struct store_outbox_row *rows, size_t n);
 /* The row's envelope as JSON, a new reference: the object when the row has
  * one, else envelope_text parsed; NULL when neither is there. */
 json_t *store_outbox_row_envelope(const struct store_outbox_row *row);
@@ -180,6 +182,10 @@ bool store_batch_retry(const struct store_batch *b);
  * (ids assigned), in id order, for the dispatcher; rows still held have
  * state "held". Borrowed. */
 const struct store_outbox_row *store_batch_outbox_rows(const struct store_batch *b, size_t *n);
+/* The same rows handed over: the caller owns the array and its rows (free
+ * with store_outbox_rows_free); the batch has none after. Their envelopes
+ * are text only (envelope NULL). */
+struct store_outbox_row *store_batch_take_outbox_rows(struct store_batch *b, size_t *n);
 void store_batch_free(struct store_batch *b);
 
 /* ---- admin queries (results are new references; error NULL on success) ---- */

@@ -14,5 +14,7 @@ struct strbuf {
 /* Room for `more` bytes and a NUL past len (capacity doubles, from 256).
  * Aborts when out of memory. */
 void strbuf_reserve(struct strbuf *b, size_t more);
+/* Append n bytes of s; data stays NUL-terminated. */
+void strbuf_add(struct strbuf *b, const char *s, size_t n);
 
 #endif

@@ -203,9 +203,11 @@ static void on_committed(void *arg, struct store_batch *b, const char *error)
                                json_integer_value(json_array_get(d, 2)));
         }
         size_t n_rows = 0;
-        const struct store_outbox_row *rows = store_batch_outbox_rows(b, &n_rows);
-        if (ing->delivery && n_rows)
+        struct store_outbox_row *rows = store_batch_take_outbox_rows(b, &n_rows);
+        if (ing->delivery)
                 delivery_worker_submit(ing->delivery, rows, n_rows);
+        else
+                store_outbox_rows_free(rows, n_rows);
         group_finish(g);
 }
 

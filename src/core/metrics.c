@@ -413,17 +413,9 @@ int metrics_format_value(double v, char *buf, size_t len)
         return snprintf(buf, len, "%s", tmp);
 }
 
-static void sb_add(struct strbuf *b, const char *s, size_t n)
-{
-        strbuf_reserve(b, n);
-        memcpy(b->data + b->len, s, n);
-        b->len += n;
-        b->data[b->len] = '\0';
-}
-
 static void sb_puts(struct strbuf *b, const char *s)
 {
-        sb_add(b, s, strlen(s));
+        strbuf_add(b, s, strlen(s));
 }
 
 static void sb_value(struct strbuf *b, double v)
@@ -451,7 +443,7 @@ static void sb_escaped(struct strbuf *b, const char *s, bool quote)
                 else if (quote && *s == '"')
                         sb_puts(b, "\\\"");
                 else
-                        sb_add(b, s, 1);
+                        strbuf_add(b, s, 1);
         }
 }
 

@@ -2,6 +2,7 @@
 #include "takt/strbuf.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 void strbuf_reserve(struct strbuf *b, size_t more)
 {
@@ -15,4 +16,12 @@ void strbuf_reserve(struct strbuf *b, size_t more)
                 abort(); /* out of memory */
         b->data = grown;
         b->cap = cap;
+}
+
+void strbuf_add(struct strbuf *b, const char *s, size_t n)
+{
+        strbuf_reserve(b, n);
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
 }

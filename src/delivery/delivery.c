@@ -279,9 +279,7 @@ void delivery_free(struct delivery *d)
         kafka_out_free(d->kafka);
         outcomes_free_all(d);
         lanes_free_all(d);
-        for (size_t i = 0; i < d->n_later; i++)
-                store_outbox_row_clear(&d->later[i]);
-        free(d->later);
+        store_outbox_rows_free(d->later, d->n_later);
         while (d->dests) {
                 struct ddest *dst = d->dests;
                 d->dests = dst->next;

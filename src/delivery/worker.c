@@ -2,8 +2,9 @@
  * takt/delivery_worker.h). Owns the worker's event base, its store, the
  * engine and the two mailboxes; every message between the loops is one of
  * the small structs below, allocated by the sender and freed by whoever
- * runs (or discards) it. Rows cross as deep copies without a JSON
- * reference (envelope text only), so no jansson object is shared. */
+ * runs (or discards) it. Committed rows are handed over (the batch's
+ * rows carry their envelope as text only); a delivered row crosses back as
+ * a deep copy without a JSON reference. No jansson object is shared. */
 #include "takt/delivery_worker.h"
 
 #include <pthread.h>
@@ -80,9 +81,7 @@ static int row_copy_unshared(struct store_outbox_row *dst, const struct store_ou
 static void rows_msg_free(void *arg)
 {
         struct rows_msg *m = arg;
-        for (size_t i = 0; i < m->n; i++)
-                store_outbox_row_clear(&m->rows[i]);
-        free(m->rows);
+        store_outbox_rows_free(m->rows, m->n);
         free(m);
 }
 
@@ -224,18 +223,16 @@ int delivery_worker_start(struct delivery_worker *w, char *err, size_t errlen)
         return 0;
 }
 
-void delivery_worker_submit(struct delivery_worker *w, const struct store_outbox_row *rows,
-                            size_t n)
+void delivery_worker_submit(struct delivery_worker *w, struct store_outbox_row *rows, size_t n)
 {
-        if (n == 0)
+        if (n == 0) {
+                free(rows);
                 return;
-        struct rows_msg *m = calloc(1, sizeof(*m));
-        if (!m || !(m->rows = calloc(n, sizeof(*m->rows))))
+        }
+        struct rows_msg *m = malloc(sizeof(*m));
+        if (!m)
                 abort(); /* out of memory */
-        m->w = w;
-        for (size_t i = 0; i < n; i++)
-                if (row_copy_unshared(&m->rows[m->n], &rows[i]) == 0)
-                        m->n++; /* a row not copied stays pending: a rescan finds it */
+        *m = (struct rows_msg){w, rows, n};
         post(w->to_worker, run_submit, rows_msg_free, m);
 }
 

@@ -44,6 +44,7 @@
 #include "pg_array.h"
 #include "store_internal.h"
 #include "takt/json_text.h"
+#include "trace_rows.h"
 #include "wo_cache.h"
 
 /* Work orders kept by the cache: about 5 kB each as JSON objects. */
@@ -181,10 +182,9 @@ struct store_batch {
         json_t *wo_puts; /* owned: key -> [plant, work_order, state, revision, doc, deadline] */
         struct outbox_put *outbox; /* owned array */
         size_t n_outbox, cap_outbox;
-        json_t *last_envelope; /* owned reference: the envelope last dumped ... */
-        char *last_text;       /* owned: ... as JSON text (see envelope_text) */
-        json_t *trace_rows;    /* owned: [[correlation_id, first at_ms, [steps]]] */
-        json_t *trace_index;   /* owned: correlation_id -> index in trace_rows */
+        json_t *last_envelope;    /* owned reference: the envelope last dumped ... */
+        char *last_text;          /* owned: ... as JSON text (see envelope_text) */
+        struct trace_rows *trace; /* owned */
         struct pg_array release[REL_COLS];
 
         struct store_outbox_row *rows; /* owned, after commit, id order */
@@ -330,8 +330,7 @@ static void batch_destroy(struct store_batch *b)
         free(b->refs);
         json_decref(b->expected);
         arrays_free(b->inbox, IN_COLS);
-        json_decref(b->trace_rows);
-        json_decref(b->trace_index);
+        trace_rows_free(b->trace);
         arrays_free(b->release, REL_COLS);
         json_decref(b->work_orders);
         json_decref(b->answers);
@@ -350,9 +349,7 @@ static void batch_destroy(struct store_batch *b)
         free(b->outbox);
         json_decref(b->last_envelope);
         free(b->last_text);
-        for (size_t i = 0; i < b->n_rows; i++)
-                store_outbox_row_clear(&b->rows[i]);
-        free(b->rows);
+        store_outbox_rows_free(b->rows, b->n_rows);
         free(b);
 }
 
@@ -434,8 +431,7 @@ static bool load_from_cache(struct store_batch *b)
 {
         struct batch_line *line = b->line;
         if (line->load_next) {
-                if (line->load_next)
-                        line->load_next--;
+                line->load_next--;
                 return false;
         }
         for (size_t i = 0; i < b->n_refs; i++) {
@@ -546,8 +542,7 @@ struct store_batch *store_batch_begin(struct store *s, const struct store_wo_key
         b->wo_puts = json_object();
         arrays_init(b->keys, KEY_COLS);
         arrays_init(b->inbox, IN_COLS);
-        b->trace_rows = json_array();
-        b->trace_index = json_object();
+        b->trace = trace_rows_new();
         arrays_init(b->release, REL_COLS);
         b->refs = calloc(n_wos ? n_wos : 1, sizeof(*b->refs));
         if (!b->defer || !b->work_orders || !b->expected || !b->answers || !b->wo_puts || !b->refs)
@@ -676,25 +671,11 @@ static int64_t wall_ms(void)
 void store_batch_put_trace(struct store_batch *b, const char *correlation_id, const char *step,
                            int64_t at_ms, const json_t *detail)
 {
-        if (at_ms <= 0)
-                at_ms = wall_ms();
-        json_t *row = NULL;
-        const json_t *at = correlation_id ? json_object_get(b->trace_index, correlation_id) : NULL;
-        if (at) {
-                row = json_array_get(b->trace_rows, (size_t)json_integer_value(at));
-        } else {
-                if (correlation_id)
-                        json_object_set_new(
-                            b->trace_index, correlation_id,
-                            json_integer((json_int_t)json_array_size(b->trace_rows)));
-                row = json_pack("[s?, I, []]", correlation_id, (json_int_t)at_ms);
-                json_array_append_new(b->trace_rows, row);
-        }
-        json_t *entry = json_pack("{s:s, s:I, s:O?}", "step", step, "at_ms", (json_int_t)at_ms,
-                                  "detail", detail);
-        if (!row || !entry)
-                abort(); /* out of memory */
-        json_array_append_new(json_array_get(row, 2), entry);
+        char *text = detail ? json_text(detail) : NULL;
+        if (detail && !text)
+                abort(); /* a cycle: a bug, not input */
+        trace_rows_add(b->trace, correlation_id, step, at_ms > 0 ? at_ms : wall_ms(), text);
+        free(text);
 }
 
 static bool same(const char *a, const char *b)
@@ -814,16 +795,7 @@ static void plan_build(struct store_batch *b, struct phase2_plan *p)
                 p->outbox_at = (int)p->n;
                 plan_add(p, outbox_insert_sql, p->outbox, OB_COLS);
         }
-        size_t i;
-        json_t *trace;
-        json_array_foreach(b->trace_rows, i, trace)
-        {
-                pg_array_add(&p->trace[TR_CORRELATION],
-                             json_string_value(json_array_get(trace, 0)));
-                pg_array_add_int(&p->trace[TR_AT], json_integer_value(json_array_get(trace, 1)));
-                pg_array_add_json(&p->trace[TR_STEPS], json_array_get(trace, 2));
-        }
-        if (p->trace[TR_CORRELATION].n)
+        if (trace_rows_to_arrays(b->trace, p->trace) > 0)
                 plan_add(p, trace_insert_sql, p->trace, TR_COLS);
         /* A fast batch's pipeline is one implicit transaction: committed at
          * its sync, or rolled back whole on the first error. */
@@ -977,6 +949,15 @@ const struct store_outbox_row *store_batch_outbox_rows(const struct store_batch 
 {
         *n = b->n_rows;
         return b->rows;
+}
+
+struct store_outbox_row *store_batch_take_outbox_rows(struct store_batch *b, size_t *n)
+{
+        struct store_outbox_row *rows = b->rows;
+        *n = b->n_rows;
+        b->rows = NULL;
+        b->n_rows = 0;
+        return rows;
 }
 
 void store_batch_free(struct store_batch *b)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pg_array.h"
+#include "trace_rows.h"
 #include "store_internal.h"
 #include "takt/store_delivery.h"
 
@@ -154,57 +155,6 @@ static void done_done(void *arg, PGresult *const *results, size_t n, const char 
 
 enum { OUT_ID, OUT_STATE, OUT_ATT, OUT_NEXT, OUT_ERR, OUT_DELIV, TR_CID, TR_AT, TR_STEPS, N_ARRS };
 
-/* Steps as trace rows (003_trace_steps.sql): one row per correlation id
- * with its steps in order, [{"step", "at_ms", "detail"}, ...], built as
- * text (details are JSON text already; step names need no escaping).
- * Adds to cols[0..2] (correlation id, first at_ms, steps); returns rows. */
-struct trace_row {
-        const char *correlation_id; /* borrowed from the steps */
-        int64_t at_ms;              /* the first step's */
-        char *steps;                /* owned, written through out */
-        size_t len;
-        FILE *out;
-};
-
-static size_t trace_rows(const struct store_trace_step *t, size_t n, struct pg_array *cols)
-{
-        struct trace_row *rows = calloc(n ? n : 1, sizeof(*rows));
-        json_t *index = json_object(); /* correlation id -> row */
-        size_t n_rows = 0;
-        if (!rows || !index)
-                abort(); /* out of memory */
-        for (size_t i = 0; i < n; i++) {
-                const json_t *at = json_object_get(index, t[i].correlation_id);
-                struct trace_row *row;
-                if (at) {
-                        row = &rows[json_integer_value(at)];
-                        fputc(',', row->out);
-                } else {
-                        json_object_set_new(index, t[i].correlation_id,
-                                            json_integer((json_int_t)n_rows));
-                        row = &rows[n_rows++];
-                        *row = (struct trace_row){t[i].correlation_id, t[i].at_ms, NULL, 0, NULL};
-                        if (!(row->out = open_memstream(&row->steps, &row->len)))
-                                abort(); /* out of memory */
-                        fputc('[', row->out);
-                }
-                fprintf(row->out, "{\"step\":\"%s\",\"at_ms\":%lld,\"detail\":%s}", t[i].step,
-                        (long long)t[i].at_ms, t[i].detail ? t[i].detail : "{}");
-        }
-        for (size_t r = 0; r < n_rows; r++) {
-                fputc(']', rows[r].out);
-                if (fclose(rows[r].out) != 0)
-                        abort(); /* out of memory */
-                pg_array_add(&cols[0], rows[r].correlation_id);
-                pg_array_add_int(&cols[1], rows[r].at_ms);
-                pg_array_add(&cols[2], rows[r].steps);
-                free(rows[r].steps);
-        }
-        json_decref(index);
-        free(rows);
-        return n_rows;
-}
-
 int store_outbox_record(struct store *s, const struct store_outcome *o, size_t n_outcomes,
                         const struct store_trace_step *t, size_t n_steps, store_done_cb cb,
                         void *arg)
@@ -232,7 +182,12 @@ int store_outbox_record(struct store *s, const struct store_outcome *o, size_t n
                 pg_array_add(&a[OUT_ERR], o[i].last_error);
                 add_int_or_null(&a[OUT_DELIV], o[i].delivered_ms, o[i].delivered_ms == 0);
         }
-        size_t n_rows = trace_rows(t, n_steps, &a[TR_CID]);
+        struct trace_rows *rows = trace_rows_new();
+        for (size_t i = 0; i < n_steps; i++)
+                trace_rows_add(rows, t[i].correlation_id, t[i].step, t[i].at_ms,
+                               t[i].detail ? t[i].detail : "{}");
+        size_t n_rows = trace_rows_to_arrays(rows, &a[TR_CID]);
+        trace_rows_free(rows);
         const char *p[N_ARRS];
         for (int i = 0; i < N_ARRS; i++)
                 p[i] = pg_array_text(&a[i]);

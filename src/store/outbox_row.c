@@ -95,6 +95,13 @@ int store_outbox_row_copy(struct store_outbox_row *dst, const struct store_outbo
         return 0;
 }
 
+void store_outbox_rows_free(struct store_outbox_row *rows, size_t n)
+{
+        for (size_t i = 0; rows && i < n; i++)
+                store_outbox_row_clear(&rows[i]);
+        free(rows);
+}
+
 void store_outbox_row_clear(struct store_outbox_row *row)
 {
         if (!row)

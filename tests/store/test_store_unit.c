@@ -12,6 +12,7 @@
 #include "migrate.h"
 #include "pg_array.h"
 #include "takt/store.h"
+#include "trace_rows.h"
 #include "wo_cache.h"
 
 static void test_split(void **state)
@@ -160,6 +161,42 @@ static void test_wo_cache(void **state)
         json_decref(d2);
 }
 
+/* Steps grouped one row per correlation id, in order of first appearance,
+ * each row's steps in the order added and its time its first step's; a
+ * step without a correlation id is a row of its own; the literal holds
+ * the rows as JSON text. Adding after writing the rows out goes on. */
+static void test_trace_rows(void **state)
+{
+        struct trace_rows *t = trace_rows_new();
+        trace_rows_add(t, "c1", "received", 100, NULL);
+        trace_rows_add(t, "c2", "received", 200, "{\"n\":2}");
+        trace_rows_add(t, NULL, "lonely", 250, "{}");
+        trace_rows_add(t, "c1", "enqueued", 300, "{\"to\":\"mes\"}");
+        struct pg_array cols[3];
+        for (int i = 0; i < 3; i++)
+                pg_array_init(&cols[i]);
+        assert_int_equal(trace_rows_to_arrays(t, cols), 3);
+        assert_string_equal(pg_array_text(&cols[0]), "{\"c1\",\"c2\",NULL}");
+        assert_string_equal(pg_array_text(&cols[1]), "{\"100\",\"200\",\"250\"}");
+        assert_string_equal(
+            pg_array_text(&cols[2]),
+            "{\"[{\\\"step\\\":\\\"received\\\",\\\"at_ms\\\":100,\\\"detail\\\":null},"
+            "{\\\"step\\\":\\\"enqueued\\\",\\\"at_ms\\\":300,\\\"detail\\\":{\\\"to\\\":"
+            "\\\"mes\\\"}}]\","
+            "\"[{\\\"step\\\":\\\"received\\\",\\\"at_ms\\\":200,\\\"detail\\\":{\\\"n\\\":2}}]\","
+            "\"[{\\\"step\\\":\\\"lonely\\\",\\\"at_ms\\\":250,\\\"detail\\\":{}}]\"}");
+        for (int i = 0; i < 3; i++)
+                pg_array_clear(&cols[i]);
+        trace_rows_add(t, "c2", "delivered", 400, NULL);
+        assert_int_equal(trace_rows_to_arrays(t, cols), 3);
+        assert_non_null(strstr(pg_array_text(&cols[2]),
+                               "{\\\"n\\\":2}},{\\\"step\\\":\\\"delivered\\\",\\\"at_ms\\\":400,"
+                               "\\\"detail\\\":null}]"));
+        for (int i = 0; i < 3; i++)
+                pg_array_free(&cols[i]);
+        trace_rows_free(t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -168,6 +205,7 @@ int main(void)
             cmocka_unit_test(test_array_json_and_int),
             cmocka_unit_test(test_migrations_embedded),
             cmocka_unit_test(test_wo_cache),
+            cmocka_unit_test(test_trace_rows),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
