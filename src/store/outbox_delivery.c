@@ -153,20 +153,42 @@ static void done_done(void *arg, PGresult *const *results, size_t n, const char 
         free(r);
 }
 
-enum { OUT_ID, OUT_STATE, OUT_ATT, OUT_NEXT, OUT_ERR, OUT_DELIV, TR_CID, TR_AT, TR_STEPS, N_ARRS };
+/* An outcome updates its row only while the row is still pending. That
+ * state is a parameter per row (u.was), not the constant 'pending': with a
+ * constant the planner may read every 'pending' entry of outbox_open_idx
+ * and hash-join them to u, and that partial index keeps an entry for each
+ * delivered row until VACUUM removes it. auto_explain at c=64 after 8 s:
+ * 23,906 index entries and 3,015 heap pages per outcome batch of 34 rows,
+ * 6-13 ms, growing with the table. Compared with u.was, the state can only
+ * be checked on the row found by its id. tests/store/test_plans.c holds
+ * this to a bounded number of buffers per row. */
+const char store_outcome_update_sql[] =
+    "UPDATE outbox o SET state = u.state, attempts = u.attempts,"
+    " next_attempt_at = to_timestamp(u.next_ms / 1000.0),"
+    " last_error = COALESCE(u.last_error, o.last_error),"
+    " delivered_at = to_timestamp(u.delivered_ms / 1000.0)"
+    " FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bigint[], $5::text[],"
+    " $6::bigint[], $7::text[]) AS u(id, state, attempts, next_ms, last_error, delivered_ms, was)"
+    " WHERE o.id = u.id AND o.state = u.was";
+
+enum {
+        OUT_ID,
+        OUT_STATE,
+        OUT_ATT,
+        OUT_NEXT,
+        OUT_ERR,
+        OUT_DELIV,
+        OUT_WAS,
+        TR_CID,
+        TR_AT,
+        TR_STEPS,
+        N_ARRS
+};
 
 int store_outbox_record(struct store *s, const struct store_outcome *o, size_t n_outcomes,
                         const struct store_trace_step *t, size_t n_steps, store_done_cb cb,
                         void *arg)
 {
-        static const char update_sql[] =
-            "UPDATE outbox o SET state = u.state, attempts = u.attempts,"
-            " next_attempt_at = to_timestamp(u.next_ms / 1000.0),"
-            " last_error = COALESCE(u.last_error, o.last_error),"
-            " delivered_at = to_timestamp(u.delivered_ms / 1000.0)"
-            " FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bigint[], $5::text[],"
-            " $6::bigint[]) AS u(id, state, attempts, next_ms, last_error, delivered_ms)"
-            " WHERE o.id = u.id AND o.state = 'pending'";
         static const char trace_sql[] =
             "INSERT INTO trace (correlation_id, at, steps)"
             " SELECT c, to_timestamp(a / 1000.0), st::json"
@@ -181,6 +203,7 @@ int store_outbox_record(struct store *s, const struct store_outcome *o, size_t n
                 add_int_or_null(&a[OUT_NEXT], o[i].next_attempt_ms, o[i].next_attempt_ms == 0);
                 pg_array_add(&a[OUT_ERR], o[i].last_error);
                 add_int_or_null(&a[OUT_DELIV], o[i].delivered_ms, o[i].delivered_ms == 0);
+                pg_array_add(&a[OUT_WAS], "pending");
         }
         struct trace_rows *rows = trace_rows_new();
         for (size_t i = 0; i < n_steps; i++)
@@ -199,7 +222,7 @@ int store_outbox_record(struct store *s, const struct store_outcome *o, size_t n
                                  {"SET LOCAL synchronous_commit TO off", 0, NULL}};
         size_t ns = 2;
         if (n_outcomes > 0)
-                all[ns++] = (struct pg_stmt){update_sql, 6, &p[OUT_ID]};
+                all[ns++] = (struct pg_stmt){store_outcome_update_sql, 7, &p[OUT_ID]};
         if (n_rows > 0)
                 all[ns++] = (struct pg_stmt){trace_sql, 3, &p[TR_CID]};
         all[ns++] = (struct pg_stmt){"COMMIT", 0, NULL};

@@ -246,6 +246,8 @@ static void recheck_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- connections ---- */
 
+const char store_keyed_session_sql[] = "SET enable_seqscan = off";
+
 static void conn_state(void *arg, struct pg_conn *c, bool up)
 {
         struct store *s = arg;
@@ -259,7 +261,7 @@ static void conn_state(void *arg, struct pg_conn *c, bool up)
          * 0.1 ms per work-order write at a few hundred orders, and worse
          * later. First thing on every connect, before anything is planned. */
         if (up && (c == s->conns[CONN_INGEST] || c == s->conns[CONN_DELIVERY])) {
-                struct pg_stmt keyed_only = {"SET enable_seqscan = off", 0, NULL};
+                struct pg_stmt keyed_only = {store_keyed_session_sql, 0, NULL};
                 pg_conn_submit(c, &keyed_only, 1, NULL, NULL);
         }
         if (c == s->conns[CONN_ADMIN]) {

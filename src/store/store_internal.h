@@ -68,6 +68,12 @@ char *store_pair_key(const char *a, const char *b);
  * $3 plant (each NULL = any), with a "replayed" trace step whose detail
  * names $4 (who replayed). One row per message: jsonb {"id","state"}. */
 extern const char store_replay_sql[];
+/* Delivery outcomes: $1 id, $2 new state, $3 attempts, $4 next attempt
+ * (ms), $5 last error, $6 delivered at (ms), $7 the state the row must
+ * still be in; arrays, one element per outcome (outbox_delivery.c). */
+extern const char store_outcome_update_sql[];
+/* First statement on the ingest and delivery connections (store.c). */
+extern const char store_keyed_session_sql[];
 #define STORE_NOTIFY_OUTBOX_SQL "SELECT pg_notify('takt_outbox', 'replay')"
 
 #endif
