@@ -11,9 +11,17 @@ struct strbuf {
         size_t len, cap;
 };
 
-/* Room for `more` bytes and a NUL past len (capacity doubles, from 256).
- * Aborts when out of memory. */
-void strbuf_reserve(struct strbuf *b, size_t more);
+/* Grow to hold len + more bytes and a NUL (capacity doubles, from 256).
+ * Aborts when out of memory. Call strbuf_reserve. */
+void strbuf_grow(struct strbuf *b, size_t more);
+
+/* Room for `more` bytes and a NUL past len. Inline: writers call it for
+ * every character they put. */
+static inline void strbuf_reserve(struct strbuf *b, size_t more)
+{
+        if (b->len + more + 1 > b->cap)
+                strbuf_grow(b, more);
+}
 /* Append n bytes of s; data stays NUL-terminated. */
 void strbuf_add(struct strbuf *b, const char *s, size_t n);
 

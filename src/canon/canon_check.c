@@ -6,18 +6,29 @@
 #include <string.h>
 
 #include "canon_check.h"
+#include "takt/decimal.h"
+
+/* path into buf, truncated to fit (paths are bounded by design). Every
+ * field checked gets its path built, so no printf here. */
+static void copy_path(char *buf, size_t len, const char *path)
+{
+        size_t n = strnlen(path, len - 1);
+        memmove(buf, path, n);
+        buf[n] = '\0';
+}
 
 const char *canon_child_path(char *buf, size_t len, const char *path, const char *key)
 {
-        snprintf(buf, len, "%s", path);
+        copy_path(buf, len, path);
         return canon_pointer_append(buf, len, key);
 }
 
 const char *canon_index_path(char *buf, size_t len, const char *path, size_t index)
 {
-        if (snprintf(buf, len, "%s/%zu", path, index) >= (int)len)
-                buf[len - 1] = '\0'; /* truncated; paths are bounded by design */
-        return buf;
+        char digits[DECIMAL_INT64_SIZE];
+        decimal_int64(digits, (int64_t)index);
+        copy_path(buf, len, path);
+        return canon_pointer_append(buf, len, digits);
 }
 
 static void fail(const struct canon_ctx *ctx, const char *path, const char *msg)

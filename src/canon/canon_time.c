@@ -4,8 +4,10 @@
  * epoch scale has no place for them. Fractions beyond milliseconds are
  * truncated. Calendar arithmetic is done here (no timegm, no locale, no TZ). */
 #include <stdio.h>
+#include <string.h>
 
 #include "takt/canon.h"
+#include "takt/decimal.h"
 
 /* Reads exactly n decimal digits at *p; advances *p. */
 static bool read_digits(const char **p, int n, int *out)
@@ -134,6 +136,18 @@ void canon_format_time(int64_t ms, char *buf, size_t len)
         int64_t y;
         int m, d;
         civil_from_days(days, &y, &m, &d);
-        snprintf(buf, len, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, m, d, sod / 3600,
-                 sod / 60 % 60, sod % 60, frac);
+        if (y < 0 || y > 9999 || len < sizeof("YYYY-MM-DDTHH:MM:SS.mmmZ")) {
+                snprintf(buf, len, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
+                         sod / 3600, sod / 60 % 60, sod % 60, frac);
+                return;
+        }
+        /* the usual case, without printf (every state change stamps one) */
+        memcpy(buf, "YYYY-MM-DDTHH:MM:SS.mmmZ", sizeof("YYYY-MM-DDTHH:MM:SS.mmmZ"));
+        decimal_fixed(buf, (unsigned)y, 4);
+        decimal_fixed(buf + 5, (unsigned)m, 2);
+        decimal_fixed(buf + 8, (unsigned)d, 2);
+        decimal_fixed(buf + 11, (unsigned)(sod / 3600), 2);
+        decimal_fixed(buf + 14, (unsigned)(sod / 60 % 60), 2);
+        decimal_fixed(buf + 17, (unsigned)(sod % 60), 2);
+        decimal_fixed(buf + 20, (unsigned)frac, 3);
 }

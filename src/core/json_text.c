@@ -3,7 +3,10 @@
  * choice per byte is "plain or escaped", and plain runs are copied whole. */
 #include "takt/json_text.h"
 
+#include "takt/decimal.h"
+
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,23 +84,22 @@ static void put_string(struct writer *w, const char *s, size_t n)
 
 static void put_integer(struct writer *w, json_int_t v)
 {
-        char digits[24];
-        size_t i = sizeof(digits);
-        /* negate as unsigned: INT64_MIN has no positive counterpart */
-        unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-        do {
-                digits[--i] = (char)('0' + u % 10);
-                u /= 10;
-        } while (u);
-        if (v < 0)
-                digits[--i] = '-';
-        put(w, digits + i, sizeof(digits) - i);
+        char num[DECIMAL_INT64_SIZE];
+        put(w, num, decimal_int64(num, v));
 }
 
 /* As jansson: "%.17g"; ".0" when that reads as an integer; the exponent
- * without '+' and leading zeros. */
+ * without '+' and leading zeros. A whole number below 1e17 (quantities,
+ * mostly) prints as "%.17g" does, in plain digits, so it skips printf. */
 static void put_real(struct writer *w, double v)
 {
+        if (v > -1e17 && v < 1e17 && v == (double)(int64_t)v && !(v == 0 && signbit(v))) {
+                char num[DECIMAL_INT64_SIZE + 2];
+                size_t n = decimal_int64(num, (int64_t)v);
+                memcpy(num + n, ".0", 2);
+                put(w, num, n + 2);
+                return;
+        }
         char num[40];
         int n = snprintf(num, sizeof(num) - 3, "%.17g", v);
         if (n < 0 || (size_t)n >= sizeof(num) - 3) {

@@ -4,10 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-void strbuf_reserve(struct strbuf *b, size_t more)
+void strbuf_grow(struct strbuf *b, size_t more)
 {
-        if (b->len + more + 1 <= b->cap)
-                return;
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + more + 1)
                 cap *= 2;

@@ -1,10 +1,10 @@
 /* pg_array.c — building PostgreSQL array literals, escaping each element. */
 #include "pg_array.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "takt/decimal.h"
 
 void pg_array_init(struct pg_array *a)
 {
@@ -56,10 +56,16 @@ void pg_array_add(struct pg_array *a, const char *text)
                 len += 4;
         } else {
                 out[len++] = '"';
-                for (const char *p = text; *p; p++) {
-                        if (*p == '"' || *p == '\\')
-                                out[len++] = '\\';
-                        out[len++] = *p;
+                /* copy runs that need no escape whole */
+                for (const char *p = text;;) {
+                        size_t run = strcspn(p, "\"\\");
+                        memcpy(out + len, p, run);
+                        len += run;
+                        p += run;
+                        if (*p == '\0')
+                                break;
+                        out[len++] = '\\';
+                        out[len++] = *p++;
                 }
                 out[len++] = '"';
         }
@@ -69,9 +75,12 @@ void pg_array_add(struct pg_array *a, const char *text)
 
 void pg_array_add_int(struct pg_array *a, int64_t v)
 {
-        char num[24];
-        snprintf(num, sizeof(num), "%" PRId64, v);
-        pg_array_add(a, num);
+        char num[DECIMAL_INT64_SIZE];
+        size_t n = decimal_int64(num, v);
+        open_element(a, n);
+        memcpy(a->text.data + a->text.len, num, n); /* digits need no quotes */
+        a->text.len += n;
+        close_element(a);
 }
 
 /* The JSON text is written straight into the literal, already escaped for

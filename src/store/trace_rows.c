@@ -3,13 +3,12 @@
  * rows by correlation id. */
 #include "trace_rows.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "takt/decimal.h"
 #include "takt/strbuf.h"
 
 struct trace_row {
@@ -69,11 +68,13 @@ void trace_rows_add(struct trace_rows *t, const char *correlation_id, const char
                     int64_t at_ms, const char *detail)
 {
         struct trace_row *row = row_for(t, correlation_id, at_ms);
-        char head[64];
-        int n = snprintf(head, sizeof(head), "\",\"at_ms\":%" PRId64 ",\"detail\":", at_ms);
+        char at[DECIMAL_INT64_SIZE];
+        size_t n = decimal_int64(at, at_ms);
         strbuf_add(&row->steps, row->steps.len ? ",{\"step\":\"" : "[{\"step\":\"", 10);
         strbuf_add(&row->steps, step, strlen(step));
-        strbuf_add(&row->steps, head, (size_t)n);
+        strbuf_add(&row->steps, "\",\"at_ms\":", 10);
+        strbuf_add(&row->steps, at, n);
+        strbuf_add(&row->steps, ",\"detail\":", 10);
         if (!detail)
                 detail = "null";
         strbuf_add(&row->steps, detail, strlen(detail));

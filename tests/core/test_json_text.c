@@ -75,9 +75,13 @@ static void test_table(void **state)
                 check_same(j);
                 json_decref(j);
         }
-        /* reals built directly, including ones that print as integers */
-        const double reals[] = {0.0,    -0.0,    1.0,     2.5e15,  1e16, 1e17,    1e21,  1e22,
-                                3.0e-7, 1.0 / 3, DBL_MAX, DBL_MIN, 42.0, -1e-300, 1e+100};
+        /* reals built directly, including ones that print as integers
+         * (whole numbers below 1e17 take a path without printf) */
+        const double reals[] = {
+            0.0,    -0.0,   1.0,      2.5e15,   1e16,      1e17,         1e21,
+            1e22,   3.0e-7, 1.0 / 3,  DBL_MAX,  DBL_MIN,   42.0,         -1e-300,
+            1e+100, -1.0,   -42.0,    123456.0, 1e17 - 16, -(1e17 - 16), 9007199254740993.0,
+            0.5,    -0.5,   1e17 + 16};
         for (size_t i = 0; i < sizeof(reals) / sizeof(reals[0]); i++) {
                 json_t *j = json_real(reals[i]);
                 check_same(j);

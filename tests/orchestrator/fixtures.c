@@ -1,5 +1,11 @@
 /* fixtures.c — canonical message builders and the apply/deliver drivers the
  * orchestrator tests share. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -97,8 +103,15 @@ json_t *fx_downtime(const char *id, bool started)
                       json_pack("{s:s, s:s}", "work_center", "WC-1", "reason_code", "R1"));
 }
 
-static void take_doc(json_t **doc, struct orch_output *out)
+/* The orchestrator never changes the document it is given (the new one
+ * may share parts with it: orch_deliver.c): checked on every call against
+ * a deep copy taken before. */
+static void take_doc(json_t **doc, json_t *before, struct orch_output *out)
 {
+        if (before != NULL) {
+                assert_true(json_equal(*doc, before));
+                json_decref(before);
+        }
         if (out->wo != NULL) {
                 json_decref(*doc);
                 *doc = json_incref(out->wo);
@@ -112,8 +125,9 @@ enum orch_result fx_apply(json_t **doc, const struct takt_plant *plant, json_t *
         struct orch_output *o = out ? out : &local;
         enum canon_type type = CANON_TYPE_COUNT;
         canon_type_parse(canon_str(msg, "type"), &type);
+        json_t *before = json_deep_copy(*doc);
         orch_apply(*doc, plant, msg, type, now_ms, o);
-        take_doc(doc, o);
+        take_doc(doc, before, o);
         enum orch_result r = o->result;
         json_decref(msg);
         if (out == NULL)
@@ -126,8 +140,9 @@ void fx_deliver(json_t **doc, const struct takt_plant *plant, json_t *msg,
 {
         struct orch_output local;
         struct orch_output *o = out ? out : &local;
+        json_t *before = json_deep_copy(*doc);
         orch_delivered(*doc, plant, msg, kind, now_ms, o);
-        take_doc(doc, o);
+        take_doc(doc, before, o);
         json_decref(msg);
         if (out == NULL)
                 orch_output_clear(&local);
