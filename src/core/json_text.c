@@ -85,7 +85,8 @@ static void put_string(struct writer *w, const char *s, size_t n)
 static void put_integer(struct writer *w, json_int_t v)
 {
         char num[DECIMAL_INT64_SIZE];
-        put(w, num, decimal_int64(num, v));
+        size_t n = decimal_int64(num, v);
+        put(w, num, n);
 }
 
 /* As jansson: "%.17g"; ".0" when that reads as an integer; the exponent
