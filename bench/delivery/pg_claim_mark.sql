@@ -31,9 +31,10 @@ UPDATE bench_outbox o SET state = u.state, attempts = u.attempts,
        last_error = COALESCE(u.last_error, o.last_error),
        delivered_at = to_timestamp(u.delivered_ms / 1000.0)
 FROM (SELECT id, 'delivered'::text AS state, 1 AS attempts, NULL::bigint AS next_ms,
-             NULL::text AS last_error, (extract(epoch from now()) * 1000)::bigint AS delivered_ms
+             NULL::text AS last_error, (extract(epoch from now()) * 1000)::bigint AS delivered_ms,
+             'pending'::text AS was
       FROM unnest(ARRAY[:ids]::bigint[]) AS id) AS u
-WHERE o.id = u.id AND o.state = 'pending';
+WHERE o.id = u.id AND o.state = u.was;
 INSERT INTO bench_trace (correlation_id, at, steps)
 SELECT c, now(), format('[{"step":"attempt","at_ms":%s,"detail":{"destination":"mes-de01","id":%s,"attempt":1,"result":"delivered","duration_s":0.0012,"status":200}},'
                         '{"step":"delivered","at_ms":%s,"detail":{"destination":"mes-de01","id":%s,"attempts":1}}]',
