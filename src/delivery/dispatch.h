@@ -19,6 +19,7 @@
 #include "policy.h"
 #include "takt/delivery.h"
 #include "takt/metrics.h"
+#include "takt/refresh_pace.h"
 #include "takt/store_delivery.h"
 
 #define DELIVERY_PAGE      1000  /* rows per page from PostgreSQL */
@@ -126,9 +127,11 @@ struct delivery {
         size_t n_later;
         int64_t dropped_min; /* lowest submit the full buffer dropped */
         int64_t max_known;
-        uint32_t generation;    /* bumped by every rescan and sweep */
-        uint32_t scan_gen;      /* generation when the last rescan went out */
-        unsigned store_pending; /* store requests whose callback is due */
+        uint32_t generation;             /* bumped by every rescan and sweep */
+        uint32_t scan_gen;               /* generation when the last rescan went out */
+        unsigned store_pending;          /* store requests whose callback is due */
+        bool counting;                   /* the outbox gauges' count is in flight */
+        struct refresh_pace counts_pace; /* of that count */
 
         /* outcomes */
         struct doutcome *outcomes;

@@ -246,6 +246,8 @@ static void on_counts(void *arg, struct store_outbox_count *c, size_t n, const c
 {
         struct delivery *d = arg;
         d->store_pending--;
+        d->counting = false;
+        refresh_pace_ended(&d->counts_pace, refresh_pace_now_ms());
         if (d->shutting_down)
                 delivery_maybe_finished(d);
         if (error || d->metrics == NULL) {
@@ -279,6 +281,12 @@ static void on_counts(void *arg, struct store_outbox_count *c, size_t n, const c
 
 void gauges_refresh(struct delivery *d)
 {
-        if (d->metrics && store_outbox_counts(d->store, on_counts, d) == 0)
+        int64_t now = refresh_pace_now_ms();
+        if (!d->metrics || d->counting || !refresh_pace_due(&d->counts_pace, now))
+                return;
+        if (store_outbox_counts(d->store, on_counts, d) == 0) {
                 d->store_pending++;
+                d->counting = true;
+                refresh_pace_started(&d->counts_pace, now);
+        }
 }
