@@ -98,7 +98,7 @@ static void plant_defaults(struct sim_plant_opts *p, const char *code)
 {
         char lower[16], upper[16];
         size_t i;
-        for (i = 0; code[i] != '\0' && i < sizeof(lower) - 1; i++) {
+        for (i = 0; i < sizeof(lower) - 1 && code[i] != '\0'; i++) {
                 lower[i] = (char)tolower((unsigned char)code[i]);
                 upper[i] = (char)toupper((unsigned char)code[i]);
         }

@@ -45,9 +45,13 @@ static void make_dir(const char *dir, const char *name)
 static int setup(void **state)
 {
         struct fixture *f = calloc(1, sizeof(*f));
-        snprintf(f->dir, sizeof(f->dir), "/tmp/takt-config-XXXXXX");
-        if (!f || !mkdtemp(f->dir))
+        if (!f)
                 return -1;
+        snprintf(f->dir, sizeof(f->dir), "/tmp/takt-config-XXXXXX");
+        if (!mkdtemp(f->dir)) {
+                free(f);
+                return -1;
+        }
         snprintf(f->file, sizeof(f->file), "%s/taktd.yaml", f->dir);
         make_dir(f->dir, "dialects");
         write_file(f->dir, "dialects/sap-s4.yaml", "name: sap-s4\n");
