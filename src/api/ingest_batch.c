@@ -79,7 +79,7 @@ static void enqueue(struct decide_ctx *ctx, const struct takt_plant *plant, cons
         const char *corr = canon_str(env, "correlation_id");
         if (ctype == CANON_WORK_ORDER_STATE_CHANGED)
                 trace(ctx, corr, "state_changed", ctx->now_ms,
-                      json_deep_copy(json_object_get(env, "data")));
+                      json_incref(json_object_get(env, "data"))); /* only read */
         if (ctype == CANON_SLA_BREACHED) {
                 const char *sla =
                     json_string_value(json_object_get(json_object_get(env, "data"), "sla"));
