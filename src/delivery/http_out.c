@@ -20,6 +20,7 @@
 
 #include "outputs.h"
 #include "takt/auth.h"
+#include "takt/decimal.h"
 
 #define BODY_EXCERPT 256
 
@@ -35,7 +36,9 @@ struct http_target {
         struct event_base *base;
         struct evdns_base *dns;
         char *url, *host, *path, *ca_file; /* owned */
+        char *host_header;                 /* owned: Host, as every request sends it */
         char *token, *hmac;                /* owned copies of secrets, may be NULL */
+        char *authorization;               /* owned: "Bearer <token>", or NULL */
         size_t hmac_len;
         int port;
         bool https;
@@ -50,6 +53,19 @@ struct http_target {
 static char *dup_or_null(const char *s)
 {
         return s ? strdup(s) : NULL;
+}
+
+/* The Host header: the host (IPv6 literals in brackets), and the port
+ * unless it is the scheme's default. Caller frees. */
+static char *host_header(const char *host, int port, bool https)
+{
+        char buf[320];
+        const char *v6 = strchr(host, ':') && host[0] != '[' ? "[" : "";
+        if (port == (https ? 443 : 80))
+                snprintf(buf, sizeof(buf), "%s%.250s%s", v6, host, *v6 ? "]" : "");
+        else
+                snprintf(buf, sizeof(buf), "%s%.250s%s:%d", v6, host, *v6 ? "]" : "", port);
+        return strdup(buf);
 }
 
 static SSL_CTX *ssl_ctx_new(const char *ca_file, char *err, size_t errlen)
@@ -110,6 +126,12 @@ struct http_target *http_target_new(struct event_base *base, struct evdns_base *
         t->url = strdup(dest->url);
         t->ca_file = dup_or_null(dest->ca_file);
         t->token = dup_or_null(dest->auth.token.value);
+        t->host_header = host_header(t->host, t->port, t->https);
+        if (t->token) {
+                size_t n = strlen(t->token) + sizeof("Bearer ");
+                if ((t->authorization = malloc(n)) != NULL)
+                        snprintf(t->authorization, n, "Bearer %s", t->token);
+        }
         if (dest->auth.hmac_secret.value) {
                 t->hmac = malloc(dest->auth.hmac_secret.len + 1);
                 if (t->hmac) {
@@ -122,7 +144,8 @@ struct http_target *http_target_new(struct event_base *base, struct evdns_base *
         t->n_slots = dest->max_in_flight ? dest->max_in_flight : 16;
         t->slots = calloc(t->n_slots, sizeof(*t->slots));
         evhttp_uri_free(uri);
-        if (t->path == NULL || t->host == NULL || t->url == NULL || t->slots == NULL) {
+        if (t->path == NULL || t->host == NULL || t->url == NULL || t->slots == NULL ||
+            t->host_header == NULL || (t->token && t->authorization == NULL)) {
                 snprintf(err, errlen, "out of memory");
                 http_target_free(t);
                 return NULL;
@@ -269,16 +292,10 @@ static struct evhttp_connection *connect_slot(struct http_target *t, struct http
 static void add_headers(struct http_target *t, struct evkeyvalq *h,
                         const struct store_outbox_row *row, const char *body, size_t len)
 {
-        char buf[320];
-        bool default_port = t->port == (t->https ? 443 : 80);
-        const char *v6 = strchr(t->host, ':') && t->host[0] != '[' ? "[" : "";
-        if (default_port)
-                snprintf(buf, sizeof(buf), "%s%.250s%s", v6, t->host, *v6 ? "]" : "");
-        else
-                snprintf(buf, sizeof(buf), "%s%.250s%s:%d", v6, t->host, *v6 ? "]" : "", t->port);
-        evhttp_add_header(h, "Host", buf);
+        char buf[TRACEPARENT_SIZE > DECIMAL_INT64_SIZE ? TRACEPARENT_SIZE : DECIMAL_INT64_SIZE];
+        evhttp_add_header(h, "Host", t->host_header);
         evhttp_add_header(h, "Content-Type", "application/json");
-        snprintf(buf, sizeof(buf), "%lld", (long long)row->id);
+        decimal_int64(buf, row->id);
         evhttp_add_header(h, "Idempotency-Key", buf);
         traceparent_format(row->correlation_id, row->id, buf, sizeof(buf));
         evhttp_add_header(h, "traceparent", buf);
@@ -286,15 +303,8 @@ static void add_headers(struct http_target *t, struct evkeyvalq *h,
                 evhttp_add_header(h, "X-Takt-Type", row->type);
         if (row->work_order)
                 evhttp_add_header(h, "X-Takt-Work-Order", row->work_order);
-        if (t->token) {
-                size_t n = strlen(t->token) + 8;
-                char *v = malloc(n);
-                if (v) {
-                        snprintf(v, n, "Bearer %s", t->token);
-                        evhttp_add_header(h, "Authorization", v);
-                        free(v);
-                }
-        }
+        if (t->authorization)
+                evhttp_add_header(h, "Authorization", t->authorization);
         if (t->hmac) {
                 struct takt_secret secret = {.value = t->hmac, .len = t->hmac_len};
                 char sig[AUTH_SIGNATURE_MAX];
@@ -348,9 +358,11 @@ void http_target_free(struct http_target *t)
                 SSL_CTX_free(t->ssl);
         free(t->url);
         free(t->host);
+        free(t->host_header);
         free(t->path);
         free(t->ca_file);
         free(t->token);
+        free(t->authorization);
         free(t->hmac);
         free(t);
 }

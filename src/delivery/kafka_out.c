@@ -173,7 +173,7 @@ int kafka_out_send(struct kafka_out *k, const char *topic, const struct store_ou
 {
         char id[24];
         snprintf(id, sizeof(id), "%" PRId64, row->id);
-        char tp[64];
+        char tp[TRACEPARENT_SIZE];
         traceparent_format(row->correlation_id, row->id, tp, sizeof(tp));
         const char *type = row->type ? row->type : "";
         const char *key = row->lane ? row->lane : "";

@@ -65,8 +65,10 @@ const char *breaker_state_name(enum breaker_state s);
 /* ---- W3C trace context ---- */
 
 /* "00-<32 hex trace-id>-<16 hex parent-id>-01": trace-id from SHA-256 of the
- * correlation id, parent-id from SHA-256 of correlation id + "/" + outbox
- * id, so every retry of a message carries the same header. buf >= 56. */
+ * correlation id, parent-id from SHA-256 of correlation id (at most 200
+ * bytes of it) + "/" + outbox id, so every retry of a message carries the
+ * same header. len >= TRACEPARENT_SIZE. */
+#define TRACEPARENT_SIZE 56
 void traceparent_format(const char *correlation_id, int64_t outbox_id, char *buf, size_t len);
 
 #endif

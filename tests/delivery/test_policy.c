@@ -180,6 +180,18 @@ static void test_traceparent(void **state)
         assert_memory_not_equal(a + 36, c + 36, 16); /* own parent id per message */
         assert_memory_not_equal(a + 3, e + 3, 32);
         assert_memory_not_equal(a + 3, "00000000000000000000000000000000", 32);
+        /* known answers (docs/delivery.md: SHA-256 of the correlation id, and
+         * of at most 200 bytes of it + "/" + outbox id), from Python hashlib */
+        assert_string_equal(a, "00-12423b976fe4078b3c8b6b4c279cd86e-2f2f5947c463c12c-01");
+        char longid[301];
+        memset(longid, 'x', 300);
+        longid[300] = '\0';
+        traceparent_format(longid, 42, e, sizeof(e));
+        assert_string_equal(e, "00-0d4e2ca9e9cbced7a7a5380eb29e1a37-085e6495998883db-01");
+        /* too small a buffer gets an empty string, never a partial header */
+        char small[20];
+        traceparent_format("corr-1", 7, small, sizeof(small));
+        assert_string_equal(small, "");
 }
 
 int main(void)
