@@ -1,13 +1,10 @@
 /* traceparent.c — the W3C traceparent header of a message, derived from its
  * correlation id (trace id) and outbox id (parent id). */
-#include <pthread.h>
 #include <string.h>
-
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include "policy.h"
 #include "takt/decimal.h"
+#include "takt/digest.h"
 
 static void hex(const unsigned char *in, size_t n, char *out)
 {
@@ -28,27 +25,16 @@ static void not_zero(unsigned char *id, size_t n)
         id[n - 1] = 1;
 }
 
-/* SHA-256, fetched once: SHA256() looks the algorithm up by name on every
- * call (OpenSSL 3), which was half the cost of a delivery's headers
- * (callgrind: 4,500 instructions a digest, two per delivery). */
-static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-
-static void sha256_fetch(void)
+/* SHA-256, or zeros if OpenSSL fails (not_zero then keeps the ids valid). */
+static void sha256(const void *p, size_t n, unsigned char out[TAKT_SHA256_LEN])
 {
-        sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
-static void sha256(const void *p, size_t n, unsigned char out[SHA256_DIGEST_LENGTH])
-{
-        pthread_once(&sha256_once, sha256_fetch);
-        if (sha256_md == NULL || !EVP_Digest(p, n, out, NULL, sha256_md, NULL))
-                SHA256(p, n, out);
+        if (!takt_sha256(p, n, out))
+                memset(out, 0, TAKT_SHA256_LEN);
 }
 
 void traceparent_format(const char *correlation_id, int64_t outbox_id, char *buf, size_t len)
 {
-        unsigned char trace[SHA256_DIGEST_LENGTH], span[SHA256_DIGEST_LENGTH];
+        unsigned char trace[TAKT_SHA256_LEN], span[TAKT_SHA256_LEN];
         const char *cid = correlation_id ? correlation_id : "";
         size_t cid_len = strlen(cid);
         sha256(cid, cid_len, trace);

@@ -4,6 +4,8 @@
  * raw strings, so neither length nor content leaks through timing. */
 #include "takt/auth.h"
 
+#include "takt/digest.h"
+
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -14,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define DIGEST_LEN 32
+#define DIGEST_LEN TAKT_SHA256_LEN
 
 static bool secret_set(const struct takt_secret *s)
 {
@@ -40,12 +42,6 @@ static bool hmac3(const void *key, size_t keylen, const void *p1, size_t l1, con
         return ok;
 }
 
-static bool sha256(const void *p, size_t len, unsigned char out[DIGEST_LEN])
-{
-        unsigned int outl = 0;
-        return EVP_Digest(p, len, out, &outl, EVP_sha256(), NULL) && outl == DIGEST_LEN;
-}
-
 /* "Bearer <token>" (scheme case-insensitive, one or more spaces) against
  * the configured token, comparing SHA-256 digests in constant time. */
 static bool bearer_ok(const struct takt_secret *token, const char *authorization)
@@ -59,7 +55,8 @@ static bool bearer_ok(const struct takt_secret *token, const char *authorization
         if (!*presented)
                 return false;
         unsigned char want[DIGEST_LEN], got[DIGEST_LEN];
-        if (!sha256(token->value, token->len, want) || !sha256(presented, strlen(presented), got))
+        if (!takt_sha256(token->value, token->len, want) ||
+            !takt_sha256(presented, strlen(presented), got))
                 return false;
         return CRYPTO_memcmp(want, got, DIGEST_LEN) == 0;
 }
