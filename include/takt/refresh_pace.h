@@ -20,6 +20,7 @@
 struct refresh_pace {
         int64_t started_ms; /* the count in flight, or the last one */
         int64_t next_ms;    /* not before; 0: now */
+        bool running;       /* started, not yet ended: one count at a time */
 };
 
 static inline int64_t refresh_pace_now_ms(void)
@@ -29,15 +30,16 @@ static inline int64_t refresh_pace_now_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* May a count start at now_ms? */
+/* May a count start at now_ms? Never while one runs. */
 static inline bool refresh_pace_due(const struct refresh_pace *p, int64_t now_ms)
 {
-        return now_ms >= p->next_ms;
+        return !p->running && now_ms >= p->next_ms;
 }
 
 static inline void refresh_pace_started(struct refresh_pace *p, int64_t now_ms)
 {
         p->started_ms = now_ms;
+        p->running = true;
 }
 
 /* The count that started last ended at now_ms (answered or failed). */
@@ -45,6 +47,7 @@ static inline void refresh_pace_ended(struct refresh_pace *p, int64_t now_ms)
 {
         int64_t took = now_ms > p->started_ms ? now_ms - p->started_ms : 0;
         p->next_ms = now_ms + REFRESH_PACE_RATIO * took;
+        p->running = false;
 }
 
 #endif

@@ -17,8 +17,7 @@
 struct gauges {
         struct store *store;
         struct event *timer;
-        bool in_flight;
-        struct refresh_pace pace;          /* of the work-order count */
+        struct refresh_pace pace;          /* of the work-order count (one at a time) */
         struct metric_family *work_orders; /* takt_work_orders{plant,state} */
         struct metric_family *parked;      /* takt_parked_events */
         struct metric_family *ready;       /* takt_ready: /readyz as a gauge */
@@ -27,7 +26,6 @@ struct gauges {
 static void on_stats(void *arg, json_t *result, const char *error)
 {
         struct gauges *g = arg;
-        g->in_flight = false;
         refresh_pace_ended(&g->pace, refresh_pace_now_ms());
         if (error) {
                 log_debug("gauges.refresh_failed", "error=\"%s\"", error);
@@ -54,12 +52,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         bool ready = store_is_ready(g->store, NULL);
         metrics_set(g->ready, NULL, ready ? 1 : 0);
         int64_t now = refresh_pace_now_ms();
-        if (g->in_flight || !ready || !refresh_pace_due(&g->pace, now))
+        if (!ready || !refresh_pace_due(&g->pace, now))
                 return;
-        if (store_work_order_stats(g->store, on_stats, g) == 0) {
-                g->in_flight = true;
+        if (store_work_order_stats(g->store, on_stats, g) == 0)
                 refresh_pace_started(&g->pace, now);
-        }
 }
 
 struct gauges *gauges_new(struct event_base *base, struct store *store, struct metrics *metrics)

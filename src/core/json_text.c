@@ -40,6 +40,29 @@ static bool plain(unsigned char c)
         return c >= 0x20 && c != '"' && c != '\\';
 }
 
+/* The letter after the backslash of a two-character escape, or 0 for the
+ * \u00XX form. */
+static char short_escape(unsigned char c)
+{
+        switch (c) {
+        case '"':
+        case '\\':
+                return (char)c;
+        case '\b':
+                return 'b';
+        case '\f':
+                return 'f';
+        case '\n':
+                return 'n';
+        case '\r':
+                return 'r';
+        case '\t':
+                return 't';
+        default:
+                return 0;
+        }
+}
+
 static void put_string(struct writer *w, const char *s, size_t n)
 {
         static const char hex[] = "0123456789ABCDEF";
@@ -52,30 +75,12 @@ static void put_string(struct writer *w, const char *s, size_t n)
                 put(w, s + run, i - run);
                 run = i + 1;
                 put_char(w, '\\');
-                switch (c) {
-                case '"':
-                case '\\':
-                        put_char(w, (char)c);
-                        break;
-                case '\b':
-                        put_char(w, 'b');
-                        break;
-                case '\f':
-                        put_char(w, 'f');
-                        break;
-                case '\n':
-                        put_char(w, 'n');
-                        break;
-                case '\r':
-                        put_char(w, 'r');
-                        break;
-                case '\t':
-                        put_char(w, 't');
-                        break;
-                default: {
+                char e = short_escape(c);
+                if (e) {
+                        put_char(w, e);
+                } else {
                         char u[5] = {'u', '0', '0', hex[c >> 4], hex[c & 15]};
                         put(w, u, sizeof(u));
-                }
                 }
         }
         put(w, s + run, n - run);

@@ -130,8 +130,7 @@ struct delivery {
         uint32_t generation;             /* bumped by every rescan and sweep */
         uint32_t scan_gen;               /* generation when the last rescan went out */
         unsigned store_pending;          /* store requests whose callback is due */
-        bool counting;                   /* the outbox gauges' count is in flight */
-        struct refresh_pace counts_pace; /* of that count */
+        struct refresh_pace counts_pace; /* of the outbox gauges' count */
 
         /* outcomes */
         struct doutcome *outcomes;

@@ -246,7 +246,6 @@ static void on_counts(void *arg, struct store_outbox_count *c, size_t n, const c
 {
         struct delivery *d = arg;
         d->store_pending--;
-        d->counting = false;
         refresh_pace_ended(&d->counts_pace, refresh_pace_now_ms());
         if (d->shutting_down)
                 delivery_maybe_finished(d);
@@ -282,11 +281,10 @@ static void on_counts(void *arg, struct store_outbox_count *c, size_t n, const c
 void gauges_refresh(struct delivery *d)
 {
         int64_t now = refresh_pace_now_ms();
-        if (!d->metrics || d->counting || !refresh_pace_due(&d->counts_pace, now))
+        if (!d->metrics || !refresh_pace_due(&d->counts_pace, now))
                 return;
         if (store_outbox_counts(d->store, on_counts, d) == 0) {
                 d->store_pending++;
-                d->counting = true;
                 refresh_pace_started(&d->counts_pace, now);
         }
 }
