@@ -7,6 +7,12 @@
 #   pg-1     pgbench, one ~600-byte message INSERT per transaction
 #   pg-50    pgbench, one 50-row INSERT per transaction (ceiling b: what
 #            PostgreSQL can commit with and without group commit)
+#   pg-takt  pgbench writing, into taktd's own schema, the rows taktd
+#            commits before answering 202 for 50 messages per transaction
+#            (pg_takt.sql); pg-takt+ adds the rest of each message's rows
+#            (delivered, dispatched). Nothing but PostgreSQL runs: what the
+#            rows alone cost this machine, at concurrency 2 (taktd's two
+#            connections)
 #   taktd    POST /v1/ingest/erp with work_order.released messages to a taktd
 #            started here; each is validated, ordered, and committed with its
 #            outbox rows for two destinations (the MES and an archive, both a
@@ -65,12 +71,14 @@ loadgen_row() {
         ROWS+=("$name|$c|$(field msgs_per_s "$out")|$(field p50_ms "$out")|$(field p99_ms "$out")|errors=$(field errors "$out") conn_errors=$(field conn_errors "$out")")
 }
 
-# pgbench_row NAME SCRIPT ROWS_PER_TX C: one pgbench run; adds a table row.
+# pgbench_row NAME SCRIPT ROWS_PER_TX C [PGBENCH_ARG...]: one pgbench run;
+# adds a table row.
 pgbench_row() {
         local name=$1 script=$2 per_tx=$3 c=$4
+        shift 4
         local jobs=$((c < 2 ? c : 2)) prefix=$WORK/pgb-$name-$c out
-        out=$(pgbench -n -d "$DB" -f "$script" -c "$c" -j "$jobs" -T "$DURATION" -l \
-                --log-prefix="$prefix" 2>&1) || {
+        out=$(pgbench -n -f "$script" -c "$c" -j "$jobs" -T "$DURATION" -l \
+                --log-prefix="$prefix" "$@" "$DB" 2>&1) || {
                 ROWS+=("$name|$c|failed|-|-|$(tail -n 1 <<<"$out")")
                 return
         }
@@ -112,11 +120,9 @@ for c in $CONCURRENCY; do
 done
 sql -d "$DB" -c "DROP TABLE bench_inbox"
 
-# --- taktd ---------------------------------------------------------------------
+# --- taktd's configuration and schema (for pg-takt and taktd) -----------------
 if [[ -x $TAKTD ]]; then
         sink_port=$(free_port)
-        start_bg "$WORK/sink.log" "$BARE" "$sink_port"
-        sink_pid=$!
         port=$(free_port)
         printf 'bench-admin\n' >"$WORK/admin.token"
         printf 'bench-erp\n' >"$WORK/erp.token"
@@ -139,6 +145,17 @@ plants:
       "work_order.released": [mes-de01, archive]
 EOF
         TAKT_PG_CONNINFO=$DB "$TAKTD" --migrate --config "$WORK/taktd.yaml"
+
+        # --- ceiling c: taktd's rows, PostgreSQL alone ---------------------------
+        sql -d "$DB" -c "CREATE SEQUENCE pg_takt_group"
+        pgbench_row pg-takt "$HERE/pg_takt.sql" 50 2 -D life=0
+        pgbench_row pg-takt+ "$HERE/pg_takt.sql" 50 2 -D life=1
+        sql -d "$DB" -c "DROP SEQUENCE pg_takt_group" \
+                -c "TRUNCATE inbox, work_orders, outbox, trace RESTART IDENTITY" -c "CHECKPOINT"
+
+        # --- taktd -----------------------------------------------------------------
+        start_bg "$WORK/sink.log" "$BARE" "$sink_port"
+        sink_pid=$!
         TAKT_PG_CONNINFO=$DB start_bg "$WORK/taktd.log" "$TAKTD" --foreground --config "$WORK/taktd.yaml"
         taktd_pid=$!
         wait_ready "http://127.0.0.1:$port"
@@ -155,11 +172,31 @@ fi
 
 # --- the table -----------------------------------------------------------------
 echo
-printf '%-7s %5s %12s %10s %10s  %s\n' target conc msgs/s p50_ms p99_ms notes
+printf '%-8s %5s %12s %10s %10s  %s\n' target conc msgs/s p50_ms p99_ms notes
 for row in "${ROWS[@]}"; do
         IFS='|' read -r name c rate p50 p99 notes <<<"$row"
-        printf '%-7s %5s %12s %10s %10s  %s\n' "$name" "$c" "$rate" "$p50" "$p99" "$notes"
+        printf '%-8s %5s %12s %10s %10s  %s\n' "$name" "$c" "$rate" "$p50" "$p99" "$notes"
 done
 echo
 echo "bare = HTTP+JSON ceiling; pg-1/pg-50 = PostgreSQL ceilings (the harness's PostgreSQL"
 echo "settings apply, see tests/harness/with-postgres.sh); msgs/s for pg-50 = tx/s x 50."
+echo "pg-takt/pg-takt+ = PostgreSQL alone writing taktd's rows for 50 messages per"
+echo "transaction (before the 202 / over each message's whole life); msgs/s = tx/s x 50."
+
+# --- the issue's two goals, from this run's cells ------------------------------
+printf '%s\n' "${ROWS[@]}" | awk -F'|' '
+        { rate[$1 "/" $2] = $3; p50[$1 "/" $2] = $4 }
+        function pct(a, b) { return (a + 0 > 0 && b + 0 > 0) ? sprintf("%.1f%%", 100 * a / b) : "-" }
+        END {
+            if (("bare/64" in rate) && ("taktd/64" in rate)) {
+                printf "goal c=64: taktd %s of bare (goal >= 70%%)", pct(rate["taktd/64"], rate["bare/64"])
+                if ("pg-takt/2" in rate)
+                    printf "; PostgreSQL alone: %s (pg-takt), %s (pg-takt+)", pct(rate["pg-takt/2"], rate["bare/64"]),
+                        pct(rate["pg-takt+/2"], rate["bare/64"])
+                printf "\n"
+            }
+            if (("bare/1" in p50) && ("pg-1/1" in p50) && ("taktd/1" in p50))
+                printf "goal c=1: taktd p50 %s ms (goal <= 2 x pg-1 p50 + bare p50 = %.3f ms)\n", p50["taktd/1"],
+                    2 * p50["pg-1/1"] + p50["bare/1"]
+        }'
+
