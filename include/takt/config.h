@@ -64,8 +64,8 @@ struct takt_destination {
         /* http */
         char *url;              /* required for http */
         char *ca_file;          /* optional, resolved path */
-        uint64_t timeout_ms;    /* default 5s */
-        unsigned max_in_flight; /* default 16 */
+        uint64_t timeout_ms;    /* takt_dest_timeout_ms() */
+        unsigned max_in_flight; /* takt_dest_max_in_flight() */
         struct takt_retry retry;
         struct takt_breaker breaker;
         struct takt_auth auth; /* optional credentials sent to the destination */
@@ -73,6 +73,21 @@ struct takt_destination {
         char *topic; /* required for kafka (without prefix) */
         int line;
 };
+
+/* The defaults of a destination's limits. The parser fills them in; these
+ * also cover a destination built in code with the fields left zero. */
+#define TAKT_DEST_DEFAULT_TIMEOUT_MS    5000
+#define TAKT_DEST_DEFAULT_MAX_IN_FLIGHT 16
+
+static inline uint64_t takt_dest_timeout_ms(const struct takt_destination *d)
+{
+        return d->timeout_ms ? d->timeout_ms : TAKT_DEST_DEFAULT_TIMEOUT_MS;
+}
+
+static inline unsigned takt_dest_max_in_flight(const struct takt_destination *d)
+{
+        return d->max_in_flight ? d->max_in_flight : TAKT_DEST_DEFAULT_MAX_IN_FLIGHT;
+}
 
 struct takt_route {
         char *glob;           /* canonical type glob: '*' and '?' */

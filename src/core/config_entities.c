@@ -193,8 +193,8 @@ static bool parse_destination(struct cfg_ctx *ctx, const yaml_node_t *key, const
         int line = cfg_line(key);
         d->line = line;
         d->kind = TAKT_KIND_NONE;
-        d->timeout_ms = 5000;
-        d->max_in_flight = 16;
+        d->timeout_ms = TAKT_DEST_DEFAULT_TIMEOUT_MS;
+        d->max_in_flight = TAKT_DEST_DEFAULT_MAX_IN_FLIGHT;
         d->retry =
             (struct takt_retry){.initial_ms = 500, .max_ms = 5 * 60 * 1000, .max_attempts = 20};
         d->breaker = (struct takt_breaker){.failures = 5, .open_ms = 30 * 1000};

@@ -228,8 +228,7 @@ static int start(struct delivery *d, struct ddest *dst, struct dmsg *m, const ch
 static void pump(struct delivery *d, struct ddest *dst)
 {
         while (dst->ready_head && dst->cfg && !d->shutting_down) {
-                unsigned max = dst->cfg->max_in_flight ? dst->cfg->max_in_flight : 16;
-                if (dst->in_flight >= max)
+                if (dst->in_flight >= takt_dest_max_in_flight(dst->cfg))
                         return;
                 struct lane *l = dst->ready_head;
                 struct dmsg *m = l->head;

@@ -140,8 +140,8 @@ struct http_target *http_target_new(struct event_base *base, struct evdns_base *
                         t->hmac_len = dest->auth.hmac_secret.len;
                 }
         }
-        t->timeout_ms = dest->timeout_ms ? dest->timeout_ms : 5000;
-        t->n_slots = dest->max_in_flight ? dest->max_in_flight : 16;
+        t->timeout_ms = takt_dest_timeout_ms(dest);
+        t->n_slots = takt_dest_max_in_flight(dest);
         t->slots = calloc(t->n_slots, sizeof(*t->slots));
         evhttp_uri_free(uri);
         if (t->path == NULL || t->host == NULL || t->url == NULL || t->slots == NULL ||
@@ -169,8 +169,8 @@ int http_target_same(const struct http_target *t, const struct takt_destination 
         return str_eq(t->url, dest->url) && str_eq(t->ca_file, dest->ca_file) &&
                str_eq(t->token, dest->auth.token.value) &&
                str_eq(t->hmac, dest->auth.hmac_secret.value) &&
-               t->timeout_ms == (dest->timeout_ms ? dest->timeout_ms : 5000) &&
-               t->n_slots == (dest->max_in_flight ? dest->max_in_flight : 16);
+               t->timeout_ms == takt_dest_timeout_ms(dest) &&
+               t->n_slots == takt_dest_max_in_flight(dest);
 }
 
 static void on_close(struct evhttp_connection *conn, void *arg)
