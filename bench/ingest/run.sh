@@ -8,11 +8,11 @@
 #   pg-50    pgbench, one 50-row INSERT per transaction (ceiling b: what
 #            PostgreSQL can commit with and without group commit)
 #   pg-takt  pgbench writing, into taktd's own schema, the rows taktd
-#            commits before answering 202 for 50 messages per transaction
-#            (pg_takt.sql); pg-takt+ adds the rest of each message's rows
-#            (delivered, dispatched). Nothing but PostgreSQL runs: what the
-#            rows alone cost this machine, at concurrency 2 (taktd's two
-#            connections)
+#            commits before answering 202 (pg_takt.sql): pg-takt-1 one
+#            message per transaction (c=1), pg-takt 50 per transaction (c=2,
+#            taktd's two connections), pg-takt+ 50 per transaction with the
+#            rest of each message's rows (delivered, dispatched). Nothing but
+#            PostgreSQL runs: what the rows alone cost this machine
 #   taktd    POST /v1/ingest/erp with work_order.released messages to a taktd
 #            started here; each is validated, ordered, and committed with its
 #            outbox rows for two destinations (the MES and an archive, both a
@@ -148,8 +148,9 @@ EOF
 
         # --- ceiling c: taktd's rows, PostgreSQL alone ---------------------------
         sql -d "$DB" -c "CREATE SEQUENCE pg_takt_group"
-        pgbench_row pg-takt "$HERE/pg_takt.sql" 50 2 -D life=0
-        pgbench_row pg-takt+ "$HERE/pg_takt.sql" 50 2 -D life=1
+        pgbench_row pg-takt-1 "$HERE/pg_takt.sql" 1 1 -M prepared -D size=1 -D life=0
+        pgbench_row pg-takt "$HERE/pg_takt.sql" 50 2 -M prepared -D size=50 -D life=0
+        pgbench_row pg-takt+ "$HERE/pg_takt.sql" 50 2 -M prepared -D size=50 -D life=1
         sql -d "$DB" -c "DROP SEQUENCE pg_takt_group" \
                 -c "TRUNCATE inbox, work_orders, outbox, trace RESTART IDENTITY" -c "CHECKPOINT"
 
@@ -172,16 +173,17 @@ fi
 
 # --- the table -----------------------------------------------------------------
 echo
-printf '%-8s %5s %12s %10s %10s  %s\n' target conc msgs/s p50_ms p99_ms notes
+printf '%-9s %5s %12s %10s %10s  %s\n' target conc msgs/s p50_ms p99_ms notes
 for row in "${ROWS[@]}"; do
         IFS='|' read -r name c rate p50 p99 notes <<<"$row"
-        printf '%-8s %5s %12s %10s %10s  %s\n' "$name" "$c" "$rate" "$p50" "$p99" "$notes"
+        printf '%-9s %5s %12s %10s %10s  %s\n' "$name" "$c" "$rate" "$p50" "$p99" "$notes"
 done
 echo
 echo "bare = HTTP+JSON ceiling; pg-1/pg-50 = PostgreSQL ceilings (the harness's PostgreSQL"
 echo "settings apply, see tests/harness/with-postgres.sh); msgs/s for pg-50 = tx/s x 50."
-echo "pg-takt/pg-takt+ = PostgreSQL alone writing taktd's rows for 50 messages per"
-echo "transaction (before the 202 / over each message's whole life); msgs/s = tx/s x 50."
+echo "pg-takt-1/pg-takt/pg-takt+ = PostgreSQL alone writing taktd's rows for 1/50/50"
+echo "messages per transaction (before the 202 / before the 202 / over each message's"
+echo "whole life); msgs/s = tx/s x messages per transaction."
 
 # --- the issue's two goals, from this run's cells ------------------------------
 printf '%s\n' "${ROWS[@]}" | awk -F'|' '
@@ -195,8 +197,13 @@ printf '%s\n' "${ROWS[@]}" | awk -F'|' '
                         pct(rate["pg-takt+/2"], rate["bare/64"])
                 printf "\n"
             }
-            if (("bare/1" in p50) && ("pg-1/1" in p50) && ("taktd/1" in p50))
-                printf "goal c=1: taktd p50 %s ms (goal <= 2 x pg-1 p50 + bare p50 = %.3f ms)\n", p50["taktd/1"],
+            if (("bare/1" in p50) && ("pg-1/1" in p50) && ("taktd/1" in p50)) {
+                printf "goal c=1: taktd p50 %s ms (goal <= 2 x pg-1 p50 + bare p50 = %.3f ms)", p50["taktd/1"],
                     2 * p50["pg-1/1"] + p50["bare/1"]
+                if ("pg-takt-1/1" in p50)
+                    printf "; PostgreSQL alone + bare: %.3f ms (pg-takt-1 p50 + bare p50)",
+                        p50["pg-takt-1/1"] + p50["bare/1"]
+                printf "\n"
+            }
         }'
 

@@ -68,9 +68,9 @@ def pgbench_rows(taktd, pg, source_dir, request):
     psql(conninfo, "CREATE SEQUENCE pg_takt_group")
     # five groups of 50: the fifth delivers and dispatches the first (base 50)
     script = source_dir / "bench" / "ingest" / "pg_takt.sql"
-    out = subprocess.run(["pgbench", "-n", "-f", str(script), "-D", "life=1", "-c", "1",
-                          "-t", "5", conninfo], capture_output=True, text=True, timeout=120,
-                         stdin=subprocess.DEVNULL)
+    out = subprocess.run(["pgbench", "-n", "-M", "prepared", "-f", str(script), "-D", "life=1",
+                          "-D", "size=50", "-c", "1", "-t", "5", conninfo], capture_output=True, text=True,
+                         timeout=120, stdin=subprocess.DEVNULL)
     assert out.returncode == 0, out.stderr
     assert "number of failed transactions: 0" in out.stdout, out.stdout
     return rows_of(conninfo, "pgb-50", "WO-pgb-50", "pgb-c-50")
