@@ -21,6 +21,12 @@
 #            benchmark asks; the state changes takt derives (released, then
 #            dispatched once the MES has the order) are still decided, stored
 #            and traced, just not sent anywhere.
+#   taktd-held  the same taktd with both destinations at a port nobody
+#            listens on: every message is still committed with its two
+#            outbox rows, but the deliveries fail at once and the circuit
+#            breakers hold them back. What ingest alone does, without the
+#            deliveries (and the dispatched transitions they cause) on the
+#            same two cores.
 #
 # Builds a Release tree (build-bench/), then re-runs itself inside
 # tests/harness/with-postgres.sh (a throwaway PostgreSQL 15). Every process it
@@ -120,13 +126,8 @@ for c in $CONCURRENCY; do
 done
 sql -d "$DB" -c "DROP TABLE bench_inbox"
 
-# --- taktd's configuration and schema (for pg-takt and taktd) -----------------
-if [[ -x $TAKTD ]]; then
-        sink_port=$(free_port)
-        port=$(free_port)
-        printf 'bench-admin\n' >"$WORK/admin.token"
-        printf 'bench-erp\n' >"$WORK/erp.token"
-        printf 'bench-mes\n' >"$WORK/mes.token"
+# write_taktd_config SINK: taktd.yaml with both destinations at http://SINK.
+write_taktd_config() {
         cat >"$WORK/taktd.yaml" <<EOF
 listen: {address: 127.0.0.1, port: $port}
 admin: {token_file: admin.token}
@@ -137,13 +138,37 @@ sources:
   erp: {kind: erp, dialect: canonical, token_file: erp.token}
   mes-de01: {kind: mes, dialect: canonical, plant: DE01, token_file: mes.token}
 destinations:
-  mes-de01: {type: http, url: "http://127.0.0.1:$sink_port/mes", dialect: canonical, max_in_flight: 64}
-  archive: {type: http, url: "http://127.0.0.1:$sink_port/archive", dialect: canonical, max_in_flight: 64}
+  mes-de01: {type: http, url: "http://$1/mes", dialect: canonical, max_in_flight: 64}
+  archive: {type: http, url: "http://$1/archive", dialect: canonical, max_in_flight: 64}
 plants:
   DE01:
     routes:
       "work_order.released": [mes-de01, archive]
 EOF
+}
+
+# taktd_rows NAME: empty tables, start taktd on taktd.yaml, one row per
+# concurrency, stop it.
+taktd_rows() {
+        sql -d "$DB" -c "TRUNCATE inbox, work_orders, outbox, trace RESTART IDENTITY" -c "CHECKPOINT"
+        TAKT_PG_CONNINFO=$DB start_bg "$WORK/$1.log" "$TAKTD" --foreground --config "$WORK/taktd.yaml"
+        local taktd_pid=$!
+        wait_ready "http://127.0.0.1:$port"
+        for c in $CONCURRENCY; do
+                loadgen_row "$1" "$c" "http://127.0.0.1:$port/v1/ingest/erp" bench-erp
+        done
+        stop_pid "$taktd_pid"
+        echo "bench: $1's last warnings and errors:"
+        grep -E 'level=(warn|error)' "$WORK/$1.log" |
+                grep -v -e 'event=store.not_ready' -e 'event=delivery.breaker_open' | tail -n 5 || true
+}
+
+if [[ -x $TAKTD ]]; then
+        port=$(free_port)
+        printf 'bench-admin\n' >"$WORK/admin.token"
+        printf 'bench-erp\n' >"$WORK/erp.token"
+        printf 'bench-mes\n' >"$WORK/mes.token"
+        write_taktd_config 127.0.0.1:9
         TAKT_PG_CONNINFO=$DB "$TAKTD" --migrate --config "$WORK/taktd.yaml"
 
         # --- ceiling c: taktd's rows, PostgreSQL alone ---------------------------
@@ -151,39 +176,37 @@ EOF
         pgbench_row pg-takt-1 "$HERE/pg_takt.sql" 1 1 -M prepared -D size=1 -D life=0
         pgbench_row pg-takt "$HERE/pg_takt.sql" 50 2 -M prepared -D size=50 -D life=0
         pgbench_row pg-takt+ "$HERE/pg_takt.sql" 50 2 -M prepared -D size=50 -D life=1
-        sql -d "$DB" -c "DROP SEQUENCE pg_takt_group" \
-                -c "TRUNCATE inbox, work_orders, outbox, trace RESTART IDENTITY" -c "CHECKPOINT"
+        sql -d "$DB" -c "DROP SEQUENCE pg_takt_group"
 
-        # --- taktd -----------------------------------------------------------------
+        # --- taktd, delivering to a sink -------------------------------------------
+        sink_port=$(free_port)
         start_bg "$WORK/sink.log" "$BARE" "$sink_port"
         sink_pid=$!
-        TAKT_PG_CONNINFO=$DB start_bg "$WORK/taktd.log" "$TAKTD" --foreground --config "$WORK/taktd.yaml"
-        taktd_pid=$!
-        wait_ready "http://127.0.0.1:$port"
-        for c in $CONCURRENCY; do
-                loadgen_row taktd "$c" "http://127.0.0.1:$port/v1/ingest/erp" bench-erp
-        done
-        stop_pid "$taktd_pid"
+        write_taktd_config "127.0.0.1:$sink_port"
+        taktd_rows taktd
         stop_pid "$sink_pid"
-        echo "bench: taktd's last warnings and errors:"
-        grep -E 'level=(warn|error)' "$WORK/taktd.log" | grep -v 'event=store.not_ready' | tail -n 5 || true
+
+        # --- taktd, deliveries held (nothing listens: refused, breaker open) ------
+        write_taktd_config "127.0.0.1:$(free_port)"
+        taktd_rows taktd-held
 else
         ROWS+=("taktd|-|not built|-|-|$TAKTD missing")
 fi
 
 # --- the table -----------------------------------------------------------------
 echo
-printf '%-9s %5s %12s %10s %10s  %s\n' target conc msgs/s p50_ms p99_ms notes
+printf '%-10s %5s %12s %10s %10s  %s\n' target conc msgs/s p50_ms p99_ms notes
 for row in "${ROWS[@]}"; do
         IFS='|' read -r name c rate p50 p99 notes <<<"$row"
-        printf '%-9s %5s %12s %10s %10s  %s\n' "$name" "$c" "$rate" "$p50" "$p99" "$notes"
+        printf '%-10s %5s %12s %10s %10s  %s\n' "$name" "$c" "$rate" "$p50" "$p99" "$notes"
 done
 echo
 echo "bare = HTTP+JSON ceiling; pg-1/pg-50 = PostgreSQL ceilings (the harness's PostgreSQL"
 echo "settings apply, see tests/harness/with-postgres.sh); msgs/s for pg-50 = tx/s x 50."
 echo "pg-takt-1/pg-takt/pg-takt+ = PostgreSQL alone writing taktd's rows for 1/50/50"
 echo "messages per transaction (before the 202 / before the 202 / over each message's"
-echo "whole life); msgs/s = tx/s x messages per transaction."
+echo "whole life); msgs/s = tx/s x messages per transaction. taktd-held = taktd with"
+echo "its deliveries held back (destinations refuse connections): ingest alone."
 
 # --- the issue's two goals, from this run's cells ------------------------------
 printf '%s\n' "${ROWS[@]}" | awk -F'|' '
@@ -192,6 +215,8 @@ printf '%s\n' "${ROWS[@]}" | awk -F'|' '
         END {
             if (("bare/64" in rate) && ("taktd/64" in rate)) {
                 printf "goal c=64: taktd %s of bare (goal >= 70%%)", pct(rate["taktd/64"], rate["bare/64"])
+                if ("taktd-held/64" in rate)
+                    printf ", %s with deliveries held", pct(rate["taktd-held/64"], rate["bare/64"])
                 if ("pg-takt/2" in rate)
                     printf "; PostgreSQL alone: %s (pg-takt), %s (pg-takt+)", pct(rate["pg-takt/2"], rate["bare/64"]),
                         pct(rate["pg-takt+/2"], rate["bare/64"])
@@ -200,6 +225,8 @@ printf '%s\n' "${ROWS[@]}" | awk -F'|' '
             if (("bare/1" in p50) && ("pg-1/1" in p50) && ("taktd/1" in p50)) {
                 printf "goal c=1: taktd p50 %s ms (goal <= 2 x pg-1 p50 + bare p50 = %.3f ms)", p50["taktd/1"],
                     2 * p50["pg-1/1"] + p50["bare/1"]
+                if ("taktd-held/1" in p50)
+                    printf ", %s ms with deliveries held", p50["taktd-held/1"]
                 if ("pg-takt-1/1" in p50)
                     printf "; PostgreSQL alone + bare: %.3f ms (pg-takt-1 p50 + bare p50)",
                         p50["pg-takt-1/1"] + p50["bare/1"]
