@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import threading
-import time
 
 import canon_msgs as m
 from e2e_util import wait_ready, wait_until
@@ -22,43 +21,57 @@ CLIENTS = 16
 PER_CLIENT = 400
 
 
+class Senders:
+    """clients threads, each sending per_client work_order.released messages
+    (id "<prefix>-<n>-<i>", work order "<wo>-<n>-<i>") one after another,
+    recording each answer's status (None: no answer, connection broken)."""
+
+    def __init__(self, d, clients, per_client, prefix, wo):
+        self.answers = {}
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._client, args=(d, n, per_client, prefix, wo))
+                        for n in range(clients)]
+        for t in self.threads:
+            t.start()
+
+    def _client(self, d, n, per_client, prefix, wo):
+        for i in range(per_client):
+            if self.stopping.is_set():
+                return
+            msg = m.released(wo=f"{wo}-{n}-{i}", id=f"{prefix}-{n}-{i}")
+            try:
+                status = d.ingest("erp", msg).status
+            except OSError:
+                status = None
+            with self.lock:
+                self.answers[msg["id"]] = status
+
+    def accepted(self):
+        with self.lock:
+            return sum(1 for s in self.answers.values() if s == 202)
+
+    def join(self, stop=False):
+        if stop:
+            self.stopping.set()
+        for t in self.threads:
+            t.join(120)
+        assert not any(t.is_alive() for t in self.threads)
+        return self.answers
+
+
 
 
 def test_sigkill_loses_nothing_accepted_and_stores_nothing_refused(taktd, receiver, database):
     d = taktd(body=default_body(receiver.url))
     wait_ready(d)
-    answers = {}  # message id -> status (None: no answer, connection broken)
-    lock = threading.Lock()
-    stop = threading.Event()
-
-    def client(n):
-        for i in range(PER_CLIENT):
-            if stop.is_set():
-                return
-            msg = m.released(wo=f"K-{n}-{i}", id=f"crash-{n}-{i}")
-            try:
-                status = d.ingest("erp", msg).status
-            except OSError:
-                status = None
-            with lock:
-                answers[msg["id"]] = status
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
-    for t in threads:
-        t.start()
+    senders = Senders(d, CLIENTS, PER_CLIENT, "crash", "K")
     # Kill once a good share is accepted, while clients are still sending.
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with lock:
-            accepted = sum(1 for s in answers.values() if s == 202)
-        if accepted >= CLIENTS * PER_CLIENT // 3:
-            break
-        time.sleep(0.01)
+    wait_until(lambda: senders.accepted() >= CLIENTS * PER_CLIENT // 3,
+               "a third accepted before the kill", timeout=60, interval=0.01)
     d.signal(signal.SIGKILL)
     d.proc.wait(10)
-    stop.set()
-    for t in threads:
-        t.join(60)
+    answers = senders.join(stop=True)
 
     accepted = sorted(k for k, s in answers.items() if s == 202)
     refused = sorted(k for k, s in answers.items() if s is not None and s != 202)
@@ -102,32 +115,11 @@ def test_postgres_crash_loses_nothing_accepted_and_delivers_everything(taktd, re
     outcomes are committed asynchronously and the crash may lose the last
     of them."""
     d = wait_ready(taktd(body=default_body(receiver.url)))
-    clients, per_client = 8, 250
-    answers = {}  # message id -> status (None: no answer)
-    lock = threading.Lock()
-
-    def client(n):
-        for i in range(per_client):
-            msg = m.released(wo=f"PGC-{n}-{i}", id=f"pgcrash-{n}-{i}")
-            try:
-                status = d.ingest("erp", msg).status
-            except OSError:
-                status = None
-            with lock:
-                answers[msg["id"]] = status
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for t in threads:
-        t.start()
-    def n_accepted():
-        with lock:
-            return sum(1 for s in answers.values() if s == 202)
-    wait_until(lambda: n_accepted() >= 300, "300 accepted before the crash", timeout=60)
+    senders = Senders(d, 8, 250, "pgcrash", "PGC")
+    wait_until(lambda: senders.accepted() >= 300, "300 accepted before the crash", timeout=60)
     harness("pg-stop.sh", "immediate")
     harness("pg-start.sh")
-    for t in threads:
-        t.join(120)
-    assert not any(t.is_alive() for t in threads)
+    answers = senders.join()
 
     accepted = {k for k, s in answers.items() if s == 202}
     assert all(s in (202, 503, None) for s in answers.values()), set(answers.values())
