@@ -277,7 +277,7 @@ ANALYZE bench_outbox;
 SQL
 copied=$(sql -d "$DB" -At -c "SELECT count(*) FROM bench_outbox")
 turns=$(((copied + 99) / 100))
-pgb=$(pgbench -n -d "$DB" -f "$HERE/pg_claim_mark.sql" -c 1 -j 1 -t "$turns" -D last=0 2>&1) || {
+pgb=$(pgbench -n -f "$HERE/pg_claim_mark.sql" -c 1 -j 1 -t "$turns" -D last=0 "$DB" 2>&1) || {
         row pgbench-claim-mark failed - - "$(tail -n 1 <<<"$pgb")"
         turns=0
 }
