@@ -97,12 +97,12 @@ static bool parse_fraction(const char *s, double *out)
 static void plant_defaults(struct sim_plant_opts *p, const char *code)
 {
         char lower[16], upper[16];
-        size_t i;
-        for (i = 0; i < sizeof(lower) - 1 && code[i] != '\0'; i++) {
+        size_t n = strnlen(code, sizeof(lower) - 1);
+        for (size_t i = 0; i < n; i++) {
                 lower[i] = (char)tolower((unsigned char)code[i]);
                 upper[i] = (char)toupper((unsigned char)code[i]);
         }
-        lower[i] = upper[i] = '\0';
+        lower[n] = upper[n] = '\0';
         memset(p, 0, sizeof(*p));
         sim_copy(p->code, sizeof(p->code), code);
         snprintf(p->mes_source, sizeof(p->mes_source), "mes-%s", lower);
