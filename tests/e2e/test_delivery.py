@@ -3,6 +3,7 @@ messages/replay/trace, §7 --replay): HTTP headers, Kafka records read back
 with kcat, retries with one Idempotency-Key, a failed message holding back
 its lane only, replay by API and by command line, the trace, and SIGKILL
 during delivery."""
+import os
 import signal
 import time
 
@@ -184,3 +185,21 @@ def test_sighup_adds_a_destination_and_a_bad_file_changes_nothing(taktd, receive
     third = m.released(wo="HUP-3")
     assert d.ingest("erp", third).status == 202
     wait_until(lambda: third["id"] in ids_at(receiver, "/mes-copy"), "the kept configuration")
+
+
+def test_delivery_thread_yields_to_the_main_loop(daemon):
+    """The delivery thread is named and runs five nice steps below the main
+    loop, so that on a busy machine the sources' answers come first."""
+    tasks = f"/proc/{daemon.proc.pid}/task"
+
+    def name(tid):
+        with open(f"{tasks}/{tid}/comm") as f:
+            return f.read().strip()
+
+    def nice(tid):
+        with open(f"{tasks}/{tid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[16])  # field 19
+
+    workers = [tid for tid in os.listdir(tasks) if name(tid) == "takt-delivery"]
+    assert len(workers) == 1, [name(tid) for tid in os.listdir(tasks)]
+    assert nice(workers[0]) == min(19, nice(str(daemon.proc.pid)) + 5)
