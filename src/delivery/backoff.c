@@ -45,6 +45,7 @@ static bool parse_http_date(const char *v, int64_t *out_s)
         struct tm tm = {0};
         char mon[4] = {0}, wday[16] = {0};
         int day, year, h, mi, s, n = 0;
+        /* The three forms fill the same fields. NOLINTBEGIN(bugprone-branch-clone) */
         if (sscanf(v, "%3s, %2d %3s %4d %2d:%2d:%2d GMT%n", wday, &day, mon, &year, &h, &mi, &s,
                    &n) == 7 &&
             n > 0) {
@@ -60,6 +61,7 @@ static bool parse_http_date(const char *v, int64_t *out_s)
         } else {
                 return false;
         }
+        /* NOLINTEND(bugprone-branch-clone) */
         while (v[n] == ' ')
                 n++;
         int m = month_index(mon);

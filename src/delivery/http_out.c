@@ -91,7 +91,7 @@ struct http_target *http_target_new(struct event_base *base, struct evdns_base *
                                     const struct takt_destination *dest, attempt_done_fn done,
                                     void *arg, char *err, size_t errlen)
 {
-        struct evhttp_uri *uri = evhttp_uri_parse(dest->url ? dest->url : "");
+        struct evhttp_uri *uri = dest->url ? evhttp_uri_parse(dest->url) : NULL;
         const char *scheme = uri ? evhttp_uri_get_scheme(uri) : NULL;
         const char *host = uri ? evhttp_uri_get_host(uri) : NULL;
         if (uri == NULL || scheme == NULL || host == NULL ||

@@ -184,7 +184,9 @@ int kafka_out_send(struct kafka_out *k, const char *topic, const struct store_ou
             RD_KAFKA_V_HEADER("takt-schema-version", "1", 1),
             RD_KAFKA_V_HEADER("takt-message-id", id, (ssize_t)strlen(id)),
             RD_KAFKA_V_HEADER("traceparent", tp, (ssize_t)strlen(tp)),
-            RD_KAFKA_V_OPAQUE((void *)(intptr_t)row->id), RD_KAFKA_V_END);
+            /* the row id rides as the message's opaque, not as memory */
+            RD_KAFKA_V_OPAQUE((void *)(intptr_t)row->id), /* NOLINT(performance-no-int-to-ptr) */
+            RD_KAFKA_V_END);
         if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 snprintf(err, errlen, "%s", rd_kafka_err2str(e));
                 return -1;

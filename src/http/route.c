@@ -54,13 +54,11 @@ int route_parse(struct route *r, const char *method, const char *pattern)
         for (size_t i = 0; i < ps.n && rc == 0; i++) {
                 const char *s = ps.segs[i];
                 size_t n = strlen(s);
-                if (n == 0)
-                        rc = -1; /* "//" or a trailing "/" */
-                else if (s[0] == '{' && s[n - 1] == '}' && n > 2 && !memchr(s + 1, '{', n - 2) &&
-                         !memchr(s + 1, '}', n - 2))
+                if (n > 2 && s[0] == '{' && s[n - 1] == '}' && !memchr(s + 1, '{', n - 2) &&
+                    !memchr(s + 1, '}', n - 2))
                         r->segments[i].param = xstrndup(s + 1, n - 2);
-                else if (strchr(s, '{') || strchr(s, '}'))
-                        rc = -1;
+                else if (n == 0 || strchr(s, '{') || strchr(s, '}'))
+                        rc = -1; /* "//", a trailing "/", or a stray brace */
                 else
                         r->segments[i].literal = xstrndup(s, n);
         }

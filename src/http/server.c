@@ -134,13 +134,16 @@ static void dispatch(struct evhttp_request *evreq, void *arg)
 
 static uint16_t bound_port(struct evhttp_bound_socket *sock)
 {
-        struct sockaddr_storage ss;
-        socklen_t len = sizeof(ss);
-        if (getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&ss, &len) != 0)
+        union {
+                struct sockaddr sa;
+                struct sockaddr_in in;
+                struct sockaddr_in6 in6;
+                struct sockaddr_storage any;
+        } addr = {0};
+        socklen_t len = sizeof(addr);
+        if (getsockname(evhttp_bound_socket_get_fd(sock), &addr.sa, &len) != 0)
                 return 0;
-        if (ss.ss_family == AF_INET6)
-                return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        return ntohs(addr.sa.sa_family == AF_INET6 ? addr.in6.sin6_port : addr.in.sin_port);
 }
 
 struct http_server *http_server_new(struct event_base *base, const struct http_server_opts *opts,

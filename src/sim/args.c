@@ -212,10 +212,10 @@ static bool apply(struct sim_opts *o, struct sim_plant_opts *p, const char *name
         }
 #define DUR(opt, field)                                                                            \
         if (strcmp(name, opt) == 0)                                                                \
-                return sim_parse_duration(val, &field);
+                return sim_parse_duration(val, &(field));
 #define FRAC(opt, field)                                                                           \
         if (strcmp(name, opt) == 0)                                                                \
-                return parse_fraction(val, &field);
+                return parse_fraction(val, &(field));
         if (strcmp(name, "--taktd") == 0)
                 return sim_parse_url(val, o->taktd_host, sizeof(o->taktd_host), &o->taktd_port);
         if (strcmp(name, "--listen") == 0)
