@@ -64,17 +64,31 @@ ROWS=()
 # wait_http, wait_ready, field
 source "$HERE/lib.sh"
 
+# cpu_mark: "total idle" jiffies of the whole machine (idle counts iowait).
+cpu_mark() {
+        awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $5 + $6}' /proc/stat
+}
+
+# busy_since MARK: percent of the machine's CPU busy since cpu_mark printed MARK.
+busy_since() {
+        local t0 i0 t1 i1
+        read -r t0 i0 <<<"$1"
+        read -r t1 i1 < <(cpu_mark)
+        awk -v dt=$((t1 - t0)) -v di=$((i1 - i0)) 'BEGIN {printf "%.0f", (dt > 0 ? 100 * (dt - di) / dt : 0)}'
+}
+
 # loadgen_row NAME C URL [TOKEN]: one closed-loop run; adds a table row.
 loadgen_row() {
         local name=$1 c=$2 url=$3 token=${4:-}
-        local out
+        local out mark
+        mark=$(cpu_mark)
         out=$("$LOADGEN" -u "$url" ${token:+-t "$token"} -c "$c" -d "$DURATION" -w "$WARMUP" 2>"$WORK/loadgen.err") ||
                 true
         if [[ -z $out ]]; then
                 ROWS+=("$name|$c|failed|-|-|$(head -c 60 "$WORK/loadgen.err" | tr '\n' ' ')")
                 return
         fi
-        ROWS+=("$name|$c|$(field msgs_per_s "$out")|$(field p50_ms "$out")|$(field p99_ms "$out")|errors=$(field errors "$out") conn_errors=$(field conn_errors "$out")")
+        ROWS+=("$name|$c|$(field msgs_per_s "$out")|$(field p50_ms "$out")|$(field p99_ms "$out")|errors=$(field errors "$out") conn_errors=$(field conn_errors "$out") cpu=$(busy_since "$mark")%")
 }
 
 # pgbench_row NAME SCRIPT ROWS_PER_TX C [PGBENCH_ARG...]: one pgbench run;
@@ -82,7 +96,8 @@ loadgen_row() {
 pgbench_row() {
         local name=$1 script=$2 per_tx=$3 c=$4
         shift 4
-        local jobs=$((c < 2 ? c : 2)) prefix=$WORK/pgb-$name-$c out
+        local jobs=$((c < 2 ? c : 2)) prefix=$WORK/pgb-$name-$c out mark
+        mark=$(cpu_mark)
         out=$(pgbench -n -f "$script" -c "$c" -j "$jobs" -T "$DURATION" -l \
                 --log-prefix="$prefix" "$@" "$DB" 2>&1) || {
                 ROWS+=("$name|$c|failed|-|-|$(tail -n 1 <<<"$out")")
@@ -95,7 +110,7 @@ pgbench_row() {
                     if (NR == 0) { print "- -"; exit }
                     i50 = int(NR * 0.50 + 0.999); i99 = int(NR * 0.99 + 0.999)
                     printf "%.3f %.3f\n", v[i50], v[i99] }')
-        ROWS+=("$name|$c|$(awk -v t="$tps" -v n="$per_tx" 'BEGIN {printf "%.1f", t * n}')|${pct% *}|${pct#* }|tx/s=$tps")
+        ROWS+=("$name|$c|$(awk -v t="$tps" -v n="$per_tx" 'BEGIN {printf "%.1f", t * n}')|${pct% *}|${pct#* }|tx/s=$tps cpu=$(busy_since "$mark")%")
         rm -f "$prefix".*
 }
 
@@ -207,10 +222,12 @@ echo "pg-takt-1/pg-takt/pg-takt+ = PostgreSQL alone writing taktd's rows for 1/5
 echo "messages per transaction (before the 202 / before the 202 / over each message's"
 echo "whole life); msgs/s = tx/s x messages per transaction. taktd-held = taktd with"
 echo "its deliveries held back (destinations refuse connections): ingest alone."
+echo "cpu = the whole machine's CPU busy during the cell (iowait counts as idle)."
 
 # --- the issue's two goals, from this run's cells ------------------------------
 printf '%s\n' "${ROWS[@]}" | awk -F'|' '
         { rate[$1 "/" $2] = $3; p50[$1 "/" $2] = $4 }
+        match($6, /cpu=[0-9]+/) { cpu[$1 "/" $2] = substr($6, RSTART + 4, RLENGTH - 4) }
         function pct(a, b) { return (a + 0 > 0 && b + 0 > 0) ? sprintf("%.1f%%", 100 * a / b) : "-" }
         END {
             if (("bare/64" in rate) && ("taktd/64" in rate)) {
@@ -221,6 +238,12 @@ printf '%s\n' "${ROWS[@]}" | awk -F'|' '
                     printf "; PostgreSQL alone: %s (pg-takt), %s (pg-takt+)", pct(rate["pg-takt/2"], rate["bare/64"]),
                         pct(rate["pg-takt+/2"], rate["bare/64"])
                 printf "\n"
+                if (("bare/64" in cpu) && ("pg-takt/2" in cpu) && rate["pg-takt/2"] + 0 > 0) {
+                    http = 0.7 * cpu["bare/64"]
+                    pg = 0.7 * rate["bare/64"] / rate["pg-takt/2"] * cpu["pg-takt/2"]
+                    printf "  at 70%% of bare: ~%.0f%% of this machine for the HTTP work of the bare server", http
+                    printf " + ~%.0f%% for PostgreSQL writing the ingest rows = %.0f%%, before any work of taktd\n", pg, http + pg
+                }
             }
             if (("bare/1" in p50) && ("pg-1/1" in p50) && ("taktd/1" in p50)) {
                 printf "goal c=1: taktd p50 %s ms (goal <= 2 x pg-1 p50 + bare p50 = %.3f ms)", p50["taktd/1"],
