@@ -16,6 +16,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "outputs.h"
+#include "takt/decimal.h"
 #include "takt/log.h"
 
 struct kafka_out {
@@ -171,8 +172,8 @@ fail:
 int kafka_out_send(struct kafka_out *k, const char *topic, const struct store_outbox_row *row,
                    const char *value, size_t len, char *err, size_t errlen)
 {
-        char id[24];
-        snprintf(id, sizeof(id), "%" PRId64, row->id);
+        char id[DECIMAL_INT64_SIZE];
+        decimal_int64(id, row->id);
         char tp[TRACEPARENT_SIZE];
         traceparent_format(row->correlation_id, row->id, tp, sizeof(tp));
         const char *type = row->type ? row->type : "";

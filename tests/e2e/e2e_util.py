@@ -1,4 +1,7 @@
-"""e2e_util — waiting helpers shared by the end-to-end tests."""
+"""e2e_util — helpers shared by the end-to-end tests: waiting, and stopping
+or starting the harness's PostgreSQL."""
+import os
+import subprocess
 import time
 
 
@@ -11,6 +14,13 @@ def wait_until(check, what, timeout=20.0, interval=0.05):
             return got
         assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
         time.sleep(interval)
+
+
+def pg_ctl(action, *args):
+    """Run tests/harness/pg-<action>.sh: pg_ctl("stop"), pg_ctl("stop",
+    "immediate") (a crash), pg_ctl("start")."""
+    script = os.path.join(os.environ["TAKT_SOURCE_DIR"], "tests", "harness", f"pg-{action}.sh")
+    subprocess.run(["sh", script, *args], check=True, timeout=60, stdin=subprocess.DEVNULL)
 
 
 def wait_ready(d, timeout=30.0):

@@ -5,13 +5,12 @@ import hashlib
 import hmac
 import json
 import os
-import subprocess
 import time
 
 import pytest
 
 import canon_msgs as m
-from e2e_util import wait_ready, wait_until
+from e2e_util import pg_ctl, wait_ready, wait_until
 from takt_e2e.daemon import default_body
 from takt_e2e.pg import psql
 
@@ -193,11 +192,6 @@ def test_metrics_count_ingest_results(daemon):
     assert 'takt_ingest_messages_total{source="erp",type="work_order.released",result="accepted"}' in text
     assert 'result="unauthorized"' in text
     assert "takt_ingest_duration_seconds_count" in text
-
-
-def pg_ctl(action):
-    script = os.path.join(os.environ["TAKT_SOURCE_DIR"], "tests", "harness", f"pg-{action}.sh")
-    subprocess.run(["sh", script], check=True, timeout=60, stdin=subprocess.DEVNULL)
 
 
 def test_503_while_postgres_is_down_then_recovers(daemon, database):

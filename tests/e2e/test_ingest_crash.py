@@ -7,13 +7,11 @@ an error must not be, and resending everything after the restart must not
 create a second copy of anything. Then the same with PostgreSQL killed
 instead (immediate shutdown, crash recovery): nothing accepted is lost, and
 everything stored is still delivered."""
-import os
 import signal
-import subprocess
 import threading
 
 import canon_msgs as m
-from e2e_util import wait_ready, wait_until
+from e2e_util import pg_ctl, wait_ready, wait_until
 from takt_e2e.daemon import default_body
 from takt_e2e.pg import psql
 
@@ -102,11 +100,6 @@ def test_sigkill_loses_nothing_accepted_and_stores_nothing_refused(taktd, receiv
         == 2 * len(stored)
 
 
-def harness(script, *args):
-    path = os.path.join(os.environ["TAKT_SOURCE_DIR"], "tests", "harness", script)
-    subprocess.run(["sh", path, *args], check=True, timeout=60, stdin=subprocess.DEVNULL)
-
-
 def test_postgres_crash_loses_nothing_accepted_and_delivers_everything(taktd, receiver, database):
     """PostgreSQL killed mid-load (immediate shutdown, crash recovery on
     start): every 202 survives; a sender that resends what got no 202 ends
@@ -117,8 +110,8 @@ def test_postgres_crash_loses_nothing_accepted_and_delivers_everything(taktd, re
     d = wait_ready(taktd(body=default_body(receiver.url)))
     senders = Senders(d, 8, 250, "pgcrash", "PGC")
     wait_until(lambda: senders.accepted() >= 300, "300 accepted before the crash", timeout=60)
-    harness("pg-stop.sh", "immediate")
-    harness("pg-start.sh")
+    pg_ctl("stop", "immediate")
+    pg_ctl("start")
     answers = senders.join()
 
     accepted = {k for k, s in answers.items() if s == 202}
