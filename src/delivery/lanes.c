@@ -236,14 +236,9 @@ void lane_remove_head(struct lane *l)
         m->lane = NULL;
 }
 
-void lane_block(struct delivery *d, struct lane *l, int64_t id, bool held)
+/* Keep the message in flight (if any); forget every queued row behind it. */
+static void drop_queued(struct delivery *d, struct lane *l)
 {
-        if (l->blocked_by == 0 || id < l->blocked_by) {
-                l->blocked_by = id;
-                l->held = held;
-        }
-        l->mark = d->generation;
-        /* keep the message in flight (if any), drop every queued row behind */
         struct dmsg **pp = &l->head;
         if (l->in_flight && l->head)
                 pp = &l->head->next;
@@ -252,9 +247,17 @@ void lane_block(struct delivery *d, struct lane *l, int64_t id, bool held)
                 *pp = m->next;
                 msg_forget(d, m);
         }
-        l->tail = NULL;
-        for (struct dmsg *m = l->head; m; m = m->next)
-                l->tail = m;
+        l->tail = l->in_flight ? l->head : NULL;
+}
+
+void lane_block(struct delivery *d, struct lane *l, int64_t id, bool held)
+{
+        if (l->blocked_by == 0 || id < l->blocked_by) {
+                l->blocked_by = id;
+                l->held = held;
+        }
+        l->mark = d->generation;
+        drop_queued(d, l);
         lane_update(d, l);
 }
 
@@ -281,15 +284,7 @@ void lanes_drop_unconfigured(struct delivery *d)
                         next = l->map_next;
                         if (l->dest->cfg != NULL)
                                 continue;
-                        struct dmsg **pp = &l->head;
-                        if (l->in_flight && l->head)
-                                pp = &l->head->next;
-                        while (*pp) {
-                                struct dmsg *m = *pp;
-                                *pp = m->next;
-                                msg_forget(d, m);
-                        }
-                        l->tail = l->in_flight ? l->head : NULL;
+                        drop_queued(d, l);
                         l->blocked_by = 0;
                         lane_update(d, l);
                 }

@@ -23,13 +23,17 @@ static enum orch_result refuse_if_terminal(struct step *st, const json_t *msg)
                             canon_str(msg, "type"));
 }
 
-/* The operation a message names (data.operation). required: absent is an
- * error too. *op is NULL when the message names none. */
+/* A production report on an open order, and the operation it names
+ * (data.operation). required: absent is an error too. *op is NULL when the
+ * message names none or is refused. */
 static enum orch_result find_operation(struct step *st, const json_t *msg, bool required,
                                        json_t **op)
 {
-        const char *name = canon_str(data_of(msg), "operation");
         *op = NULL;
+        enum orch_result r = refuse_if_terminal(st, msg);
+        if (r != ORCH_ACCEPTED)
+                return r;
+        const char *name = canon_str(data_of(msg), "operation");
         if (name == NULL && !required)
                 return ORCH_ACCEPTED;
         *op = wo_operation(st->doc, name);
@@ -115,9 +119,7 @@ enum orch_result orch_on_acknowledged(struct step *st, const json_t *msg)
 enum orch_result orch_on_started(struct step *st, const json_t *msg)
 {
         json_t *op;
-        enum orch_result r = refuse_if_terminal(st, msg);
-        if (r == ORCH_ACCEPTED)
-                r = find_operation(st, msg, true, &op);
+        enum orch_result r = find_operation(st, msg, true, &op);
         if (r != ORCH_ACCEPTED)
                 return r;
         if (wo_bool(op, "started"))
@@ -139,9 +141,7 @@ enum orch_result orch_on_confirmed(struct step *st, const json_t *msg)
 {
         const json_t *data = data_of(msg);
         json_t *op;
-        enum orch_result r = refuse_if_terminal(st, msg);
-        if (r == ORCH_ACCEPTED)
-                r = find_operation(st, msg, true, &op);
+        enum orch_result r = find_operation(st, msg, true, &op);
         if (r != ORCH_ACCEPTED)
                 return r;
         double yield = orch_qty_value(data, "yield");
@@ -175,9 +175,7 @@ enum orch_result orch_on_confirmed(struct step *st, const json_t *msg)
 enum orch_result orch_on_consumed(struct step *st, const json_t *msg)
 {
         json_t *op;
-        enum orch_result r = refuse_if_terminal(st, msg);
-        if (r == ORCH_ACCEPTED)
-                r = find_operation(st, msg, false, &op);
+        enum orch_result r = find_operation(st, msg, false, &op);
         if (r != ORCH_ACCEPTED)
                 return r;
         orch_forward(st, msg, true); /* consumption before start is a goods issue: no state */
