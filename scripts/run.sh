@@ -118,20 +118,29 @@ stop_pid() {
         kill -TERM "$1" 2>/dev/null || true
         wait "$1" 2>/dev/null || true
 }
-# stop_sim: SIGINT makes takt-sim stop releasing, drain open orders (--drain)
-# and report; SIGTERM after 20 s makes it report at once.
+# stop_sim: SIGINT makes takt-sim stop releasing, drain open orders and
+# report. The drain (SIM_DRAIN_S) outlasts the shipped config's slowest
+# retry: a timed-out s4 posting costs its 10 s timeout and a growing backoff,
+# and the simulator keeps injecting faults, so 15 s often ended the demo with
+# an order still open. A second Ctrl-C makes it report at once (SIGTERM);
+# cleanup ignores every other one until taktd and PostgreSQL are stopped.
+SIM_DRAIN_S=60
 stop_sim() {
-        say "stopping takt-sim (draining open orders, up to 15 s)"
+        say "stopping takt-sim: it drains open orders for up to ${SIM_DRAIN_S} s, then reports" \
+                "(Ctrl-C again: report now)"
+        trap 'kill -TERM "$sim_pid" 2>/dev/null || true; trap "" INT' INT
         kill -INT "$sim_pid" 2>/dev/null || true
-        for _ in $(seq 200); do
+        for _ in $(seq $((SIM_DRAIN_S * 10 + 50))); do
                 kill -0 "$sim_pid" 2>/dev/null || break
                 sleep 0.1
         done
         stop_pid "$sim_pid"
+        trap '' INT
 }
 # In this order: the simulator (it reports), taktd (it drains), PostgreSQL.
 cleanup() {
-        trap - INT TERM EXIT
+        trap - EXIT
+        trap '' INT TERM # stop everything started, however often Ctrl-C is pressed
         if [[ -n $sim_pid ]]; then
                 stop_sim
         fi
@@ -188,7 +197,7 @@ if ((RUN_SIM)); then
                 sleep 0.2
         done
         say "starting takt-sim (DE01 canonical, PL02 legacy-mes)"
-        setsid "$SIM" --taktd "$TAKT_URL" --duration 0 --drain 15s --plant DE01 \
+        setsid "$SIM" --taktd "$TAKT_URL" --duration 0 --drain "${SIM_DRAIN_S}s" --plant DE01 \
                 --plant PL02 --mes-dialect legacy-mes --mes-hmac-env TAKT_HMAC_PL02 \
                 --completion order --scrap separate &
         sim_pid=$!
