@@ -32,6 +32,7 @@
 #include "takt/store.h"
 
 #include "api/gauges.h"
+#include "api/pruner.h"
 
 #define DEFAULT_CONFIG "/etc/takt/taktd.yaml"
 
@@ -53,6 +54,7 @@ struct takt {
         struct ingest *ingest;
         struct admin *admin;
         struct gauges *gauges;
+        struct pruner *pruner;
         struct http_server *http;
         struct event *sig_term, *sig_int, *sig_hup, *watchdog, *drain_timer;
         bool stopping;
@@ -154,6 +156,7 @@ static void on_reload(evutil_socket_t fd, short what, void *arg)
         ingest_configure(t->ingest, g->cfg, g->dialects);
         admin_configure(t->admin, g->cfg);
         delivery_worker_configure(t->delivery, g->cfg, g->dialects);
+        pruner_configure(t->pruner, g->cfg);
         log_info("config.reloaded", "path=%s sources=%zu destinations=%zu plants=%zu", g->cfg->path,
                  g->cfg->n_sources, g->cfg->n_destinations, g->cfg->n_plants);
         sd_notify_send("READY=1");
@@ -224,6 +227,7 @@ static int run_daemon(struct takt *t)
         }
         t->admin = admin_new(t->store, t->metrics, cfg);
         t->gauges = gauges_new(t->base, t->store, t->metrics);
+        t->pruner = pruner_new(t->base, t->store, t->metrics, cfg);
 
         struct http_server_opts opts = {
             .address = cfg->listen.address,
@@ -281,6 +285,7 @@ static void takt_free(struct takt *t)
         if (t->admin)
                 admin_free(t->admin);
         gauges_free(t->gauges);
+        pruner_free(t->pruner);
         struct event *evs[] = {t->sig_term, t->sig_int, t->sig_hup, t->watchdog, t->drain_timer};
         for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
                 if (evs[i])

@@ -15,6 +15,7 @@
 _Static_assert(sizeof(enum takt_migrate) == sizeof(int), "cfg_h_enum stores an int");
 
 #define CFG_OFF(member) offsetof(struct takt_config, member)
+#define DAY_MS          (86400ULL * 1000)
 
 static const struct cfg_enum migrate_modes[] = {
     {"manual", TAKT_MIGRATE_MANUAL}, {"auto", TAKT_MIGRATE_AUTO}, CFG_ENUM_END};
@@ -106,6 +107,23 @@ static const struct cfg_field kafka_fields[] = {
 static const struct cfg_field delivery_fields[] = {
     {"shutdown_grace", cfg_h_duration, CFG_OFF(delivery.shutdown_grace_ms), NULL}, CFG_END};
 
+static bool h_interval(struct cfg_ctx *ctx, const yaml_node_t *key, const yaml_node_t *value,
+                       void *base, const struct cfg_field *f)
+{
+        if (!cfg_h_duration(ctx, key, value, base, f))
+                return false;
+        if (((struct takt_config *)base)->retention.interval_ms < 100)
+                return cfg_error(ctx, cfg_line(value), "interval: expected 100ms or more");
+        return true;
+}
+
+static const struct cfg_field retention_fields[] = {
+    {"delivered", cfg_h_duration_or_forever, CFG_OFF(retention.delivered_ms), NULL},
+    {"inbox", cfg_h_duration_or_forever, CFG_OFF(retention.inbox_ms), NULL},
+    {"trace", cfg_h_duration_or_forever, CFG_OFF(retention.trace_ms), NULL},
+    {"interval", h_interval, CFG_OFF(retention.interval_ms), NULL},
+    CFG_END};
+
 static bool h_log_level(struct cfg_ctx *ctx, const yaml_node_t *key, const yaml_node_t *value,
                         void *base, const struct cfg_field *f)
 {
@@ -129,6 +147,7 @@ static const struct cfg_field root_fields[] = {
     {"postgres", cfg_h_section, 0, postgres_fields},
     {"kafka", cfg_h_section, 0, kafka_fields},
     {"delivery", cfg_h_section, 0, delivery_fields},
+    {"retention", cfg_h_section, 0, retention_fields},
     {"log", cfg_h_section, 0, log_fields},
     {"destinations", cfg_h_destinations, 0, NULL},
     {"plants", cfg_h_plants, 0, NULL},
@@ -159,6 +178,10 @@ static bool set_defaults(struct cfg_ctx *ctx)
         cfg->listen.max_body = 1048576;
         cfg->postgres.migrate = TAKT_MIGRATE_MANUAL;
         cfg->delivery.shutdown_grace_ms = 10000;
+        cfg->retention.delivered_ms = 7 * DAY_MS;
+        cfg->retention.inbox_ms = 30 * DAY_MS;
+        cfg->retention.trace_ms = 7 * DAY_MS;
+        cfg->retention.interval_ms = 60 * 1000;
         cfg->log_level = TAKT_LOG_INFO;
         cfg->dialects_dir = cfg_resolve(ctx, "dialects");
         if (!cfg->dialects_dir)

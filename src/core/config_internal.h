@@ -89,6 +89,8 @@ bool cfg_h_count(struct cfg_ctx *, const yaml_node_t *, const yaml_node_t *, voi
                  const struct cfg_field *); /* unsigned >= 1 */
 bool cfg_h_duration(struct cfg_ctx *, const yaml_node_t *, const yaml_node_t *, void *,
                     const struct cfg_field *); /* uint64_t ms */
+bool cfg_h_duration_or_forever(struct cfg_ctx *, const yaml_node_t *, const yaml_node_t *, void *,
+                               const struct cfg_field *); /* uint64_t ms, forever: 0 */
 bool cfg_h_size(struct cfg_ctx *, const yaml_node_t *, const yaml_node_t *, void *,
                 const struct cfg_field *); /* size_t >= 1 */
 bool cfg_h_enum(struct cfg_ctx *, const yaml_node_t *, const yaml_node_t *, void *,

@@ -285,6 +285,25 @@ bool cfg_h_duration(struct cfg_ctx *ctx, const yaml_node_t *key, const yaml_node
         return true;
 }
 
+bool cfg_h_duration_or_forever(struct cfg_ctx *ctx, const yaml_node_t *key,
+                               const yaml_node_t *value, void *base, const struct cfg_field *f)
+{
+        const char *text = cfg_scalar(ctx, value);
+        if (!text)
+                return false;
+        uint64_t *ms = field_ptr(base, f);
+        if (strcmp(text, "forever") == 0) {
+                *ms = 0;
+                return true;
+        }
+        if (!takt_parse_duration_ms(text, ms) || *ms == 0)
+                return cfg_error(ctx, cfg_line(value),
+                                 "expected forever or a duration above zero like 12h, 7d or 30d, "
+                                 "got '%s'",
+                                 text);
+        return true;
+}
+
 bool cfg_h_size(struct cfg_ctx *ctx, const yaml_node_t *key, const yaml_node_t *value, void *base,
                 const struct cfg_field *f)
 {

@@ -1,6 +1,7 @@
-/* admin.c — the admin API's queries (store.h "admin queries") on the admin
- * connection. Each query builds its JSON answer in PostgreSQL (jsonb) and
- * returns one value; this file only parses it and calls back. */
+/* admin.c — the admin connection's queries (store.h "admin queries"): the
+ * admin API's, the gauges' and the pruner's. Each query builds its JSON
+ * answer in PostgreSQL (jsonb) and returns one value; this file only parses
+ * it and calls back. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,5 +150,51 @@ static const char work_order_stats_sql[] =
 int store_work_order_stats(struct store *s, store_json_cb cb, void *arg)
 {
         struct pg_stmt stmt = {work_order_stats_sql, 0, NULL};
+        return admin_submit(s, &stmt, 1, 0, cb, arg);
+}
+
+/* One statement, so one transaction: each table's oldest rows past their
+ * retention, at most $4 of each, found through an index that starts at the
+ * oldest (007_retention_indexes.sql), never by reading young rows, and
+ * deleted by id (ctid for the inbox) from an array: as "IN (SELECT ...)"
+ * the planner hash-joins the ids with a scan of the whole table. A NULL
+ * retention (forever) compares with NULL and deletes nothing. The trace is
+ * append-only: its oldest rows are its first ids, and only those $4 are
+ * looked at. tests/store/test_plans.c holds the plan to its indexes. */
+#define PRUNE_CUTOFF(param) "now() - " param "::bigint * interval '1 millisecond'"
+const char store_prune_sql[] =
+    "WITH o AS (DELETE FROM outbox WHERE id = ANY(ARRAY(SELECT id FROM outbox"
+    " WHERE state = 'delivered' AND delivered_at < " PRUNE_CUTOFF(
+        "$1") " ORDER BY delivered_at LIMIT $4::int)) RETURNING 1),"
+              " i AS (DELETE FROM inbox WHERE ctid = ANY(ARRAY(SELECT ctid FROM inbox"
+              " WHERE received_at < " PRUNE_CUTOFF(
+                  "$2") " ORDER BY received_at LIMIT $4::int))"
+                        " RETURNING 1),"
+                        " t AS (DELETE FROM trace WHERE id = ANY(ARRAY(SELECT id FROM"
+                        " (SELECT id, at FROM trace ORDER BY id LIMIT $4::int) head"
+                        " WHERE at < " PRUNE_CUTOFF(
+                            "$3") ")) RETURNING 1)"
+                                  " SELECT jsonb_build_object('outbox', (SELECT count(*) FROM o),"
+                                  " 'inbox', (SELECT count(*) FROM i), 'trace', (SELECT count(*) "
+                                  "FROM t))";
+
+/* A retention as a parameter: decimal milliseconds, or NULL for forever. */
+static const char *retention_param(char *buf, size_t len, uint64_t ms)
+{
+        if (ms == 0)
+                return NULL;
+        snprintf(buf, len, "%llu", (unsigned long long)ms);
+        return buf;
+}
+
+int store_prune(struct store *s, const struct store_retention *r, int limit, store_json_cb cb,
+                void *arg)
+{
+        char out[24], in[24], tr[24], lim[16];
+        snprintf(lim, sizeof(lim), "%d", limit);
+        const char *params[] = {retention_param(out, sizeof(out), r->delivered_ms),
+                                retention_param(in, sizeof(in), r->inbox_ms),
+                                retention_param(tr, sizeof(tr), r->trace_ms), lim};
+        struct pg_stmt stmt = {store_prune_sql, 4, params};
         return admin_submit(s, &stmt, 1, 0, cb, arg);
 }

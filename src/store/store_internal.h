@@ -68,6 +68,10 @@ char *store_pair_key(const char *a, const char *b);
  * $3 plant (each NULL = any), with a "replayed" trace step whose detail
  * names $4 (who replayed). One row per message: jsonb {"id","state"}. */
 extern const char store_replay_sql[];
+/* The pruner's round (store_prune): $1, $2, $3 the retention of delivered
+ * outbox messages, inbox records and trace rows (ms, NULL = forever), $4
+ * at most this many rows of each; jsonb {"outbox", "inbox", "trace"}. */
+extern const char store_prune_sql[];
 /* Delivery outcomes: $1 id, $2 new state, $3 attempts, $4 next attempt
  * (ms), $5 last error, $6 delivered at (ms), $7 the state the row must
  * still be in; arrays, one element per outcome (outbox_delivery.c). */

@@ -137,7 +137,8 @@ static const char full_yaml[] =
     "  PL02:\n"
     "    completion: order\n"
     "    scrap: separate\n"
-    "    routes: {\"*\": [events]}\n";
+    "    routes: {\"*\": [events]}\n"
+    "retention: {delivered: 36h, inbox: forever, trace: 2d, interval: 30s}\n";
 
 static void test_full_config(void **state)
 {
@@ -178,6 +179,10 @@ static void test_full_config(void **state)
         assert_string_equal(cfg->kafka.properties[1].key, "compression.type");
         assert_string_equal(cfg->kafka.properties[1].value, "lz4");
         assert_int_equal(cfg->delivery.shutdown_grace_ms, 3000);
+        assert_int_equal(cfg->retention.delivered_ms, 36 * 3600 * 1000);
+        assert_int_equal(cfg->retention.inbox_ms, 0); /* forever */
+        assert_int_equal(cfg->retention.trace_ms, 2 * 86400 * 1000);
+        assert_int_equal(cfg->retention.interval_ms, 30000);
         assert_int_equal(cfg->log_level, TAKT_LOG_DEBUG);
 
         assert_int_equal(cfg->n_sources, 3);
@@ -278,6 +283,10 @@ static void test_defaults(void **state)
         assert_string_equal(cfg->kafka.topic_prefix, "takt.");
         assert_int_equal(cfg->kafka.n_properties, 0);
         assert_int_equal(cfg->delivery.shutdown_grace_ms, 10000);
+        assert_int_equal(cfg->retention.delivered_ms, 7 * 86400 * 1000);
+        assert_int_equal(cfg->retention.inbox_ms, 30ULL * 86400 * 1000);
+        assert_int_equal(cfg->retention.trace_ms, 7 * 86400 * 1000);
+        assert_int_equal(cfg->retention.interval_ms, 60000);
         assert_int_equal(cfg->log_level, TAKT_LOG_INFO);
         assert_int_equal(cfg->n_sources, 0);
         assert_int_equal(cfg->n_plants, 0);
@@ -346,6 +355,11 @@ static const struct error_case error_cases[] = {
     {"bad-log-level", "log:\n  level: loud\n", 2, "debug | info | warn | error"},
     {"bad-duration", "delivery:\n  shutdown_grace: 10 s\n", 2, "expected a duration"},
     {"bad-duration-unit", "delivery:\n  shutdown_grace: 10w\n", 2, "got '10w'"},
+    {"retention-zero", "retention:\n  inbox: 0s\n", 2,
+     "retention.inbox: expected forever or a duration above zero"},
+    {"retention-word", "retention:\n  trace: never\n", 2, "got 'never'"},
+    {"retention-unknown", "retention:\n  work_orders: 90d\n", 2, "work_orders"},
+    {"retention-interval", "retention:\n  interval: 10ms\n", 2, "expected 100ms or more"},
     {"bad-sla-duration", BASE_DEST "plants:\n  P1:\n    sla:\n      acknowledge: soon\n", 6,
      "plants.P1.sla.acknowledge: expected a duration"},
     {"bad-size", "listen:\n  max_body: 1x\n", 2, "expected a size"},
