@@ -32,6 +32,13 @@
 # tests/harness/with-postgres.sh (a throwaway PostgreSQL 15). Every process it
 # starts is stopped by PID. Knobs (environment): DURATION (s per cell,
 # default 10), WARMUP (s, default 2), CONCURRENCY (default "1 16 64").
+#
+# A/B of two builds: TAKTD_B=/path/to/other/taktd runs only taktd rows,
+# this build's ("taktd") and the other's ("taktd-b"), alternating, ROUNDS
+# times (default 3), each build on a database of its own that it migrated
+# itself (so the two may differ in schema); HELD=1 holds the deliveries
+# back as in taktd-held. Alternating cells share the machine's mood, which
+# moves by 10-30% within an hour here: compare the rows of one run.
 # Don't run it while the machine is busy building: the numbers mean nothing.
 set -euo pipefail
 
@@ -120,33 +127,37 @@ DB=$(with_db "$TAKT_PG_CONNINFO" takt_bench)
 
 echo "bench: ${DURATION}s per cell (${WARMUP}s warm-up), concurrency $CONCURRENCY"
 
-# --- ceiling a: bare evhttp + jansson ------------------------------------------
-port=$(free_port)
-start_bg "$WORK/bare.log" "$BARE" "$port"
-bare_pid=$!
-wait_http "http://127.0.0.1:$port/"
-for c in $CONCURRENCY; do
-        loadgen_row bare "$c" "http://127.0.0.1:$port/v1/ingest/erp"
-done
-stop_pid "$bare_pid"
+# The ceilings (not in the A/B mode).
+if [[ -z ${TAKTD_B:-} ]]; then
+        # --- ceiling a: bare evhttp + jansson ----------------------------------
+        port=$(free_port)
+        start_bg "$WORK/bare.log" "$BARE" "$port"
+        bare_pid=$!
+        wait_http "http://127.0.0.1:$port/"
+        for c in $CONCURRENCY; do
+                loadgen_row bare "$c" "http://127.0.0.1:$port/v1/ingest/erp"
+        done
+        stop_pid "$bare_pid"
 
-# --- ceiling b: PostgreSQL alone -----------------------------------------------
-sql -d "$DB" -f "$HERE/pg_schema.sql"
-for c in $CONCURRENCY; do
-        pgbench_row pg-1 "$HERE/pg_one_row.sql" 1 "$c"
-done
-sql -d "$DB" -c "TRUNCATE bench_inbox"
-for c in $CONCURRENCY; do
-        pgbench_row pg-50 "$HERE/pg_batch50.sql" 50 "$c"
-done
-sql -d "$DB" -c "DROP TABLE bench_inbox"
+        # --- ceiling b: PostgreSQL alone ---------------------------------------
+        sql -d "$DB" -f "$HERE/pg_schema.sql"
+        for c in $CONCURRENCY; do
+                pgbench_row pg-1 "$HERE/pg_one_row.sql" 1 "$c"
+        done
+        sql -d "$DB" -c "TRUNCATE bench_inbox"
+        for c in $CONCURRENCY; do
+                pgbench_row pg-50 "$HERE/pg_batch50.sql" 50 "$c"
+        done
+        sql -d "$DB" -c "DROP TABLE bench_inbox"
+fi
 
-# write_taktd_config SINK: taktd.yaml with both destinations at http://SINK.
+# write_taktd_config SINK [DB]: taktd.yaml with both destinations at
+# http://SINK, on DB (default $DB).
 write_taktd_config() {
         cat >"$WORK/taktd.yaml" <<EOF
 listen: {address: 127.0.0.1, port: $port}
 admin: {token_file: admin.token}
-postgres: {conninfo: "$DB", migrate: manual}
+postgres: {conninfo: "${2:-$DB}", migrate: manual}
 dialects_dir: "$ROOT/conf/dialects"
 kafka: {brokers: embedded}
 sources:
@@ -162,11 +173,12 @@ plants:
 EOF
 }
 
-# taktd_rows NAME: empty tables, start taktd on taktd.yaml, one row per
-# concurrency, stop it.
+# taktd_rows NAME [BINARY [DB]]: empty tables, start BINARY (default
+# $TAKTD) on taktd.yaml, one row per concurrency, stop it.
 taktd_rows() {
-        sql -d "$DB" -c "TRUNCATE inbox, work_orders, outbox, trace RESTART IDENTITY" -c "CHECKPOINT"
-        TAKT_PG_CONNINFO=$DB start_bg "$WORK/$1.log" "$TAKTD" --foreground --config "$WORK/taktd.yaml"
+        local bin=${2:-$TAKTD} db=${3:-$DB}
+        sql -d "$db" -c "TRUNCATE inbox, work_orders, outbox, trace RESTART IDENTITY" -c "CHECKPOINT"
+        TAKT_PG_CONNINFO=$db start_bg "$WORK/$1.log" "$bin" --foreground --config "$WORK/taktd.yaml"
         local taktd_pid=$!
         wait_ready "http://127.0.0.1:$port"
         for c in $CONCURRENCY; do
@@ -178,7 +190,41 @@ taktd_rows() {
                 grep -v -e 'event=store.not_ready' -e 'event=delivery.breaker_open' | tail -n 5 || true
 }
 
-if [[ -x $TAKTD ]]; then
+# ab_rows: the A/B mode (TAKTD_B, header), instead of every other row.
+ab_rows() {
+        local db_b sink=127.0.0.1:9 sink_pid=
+        sql -d "$ADMIN_DB" -c "DROP DATABASE IF EXISTS takt_bench_b" -c "CREATE DATABASE takt_bench_b"
+        db_b=$(with_db "$TAKT_PG_CONNINFO" takt_bench_b)
+        write_taktd_config "$sink"
+        TAKT_PG_CONNINFO=$DB "$TAKTD" --migrate --config "$WORK/taktd.yaml"
+        write_taktd_config "$sink" "$db_b"
+        TAKT_PG_CONNINFO=$db_b "$TAKTD_B" --migrate --config "$WORK/taktd.yaml"
+        if [[ ${HELD:-0} != 1 ]]; then
+                local sink_port
+                sink_port=$(free_port)
+                start_bg "$WORK/sink.log" "$BARE" "$sink_port"
+                sink_pid=$!
+                sink=127.0.0.1:$sink_port
+        fi
+        for ((round = 1; round <= ${ROUNDS:-3}; round++)); do
+                write_taktd_config "$sink"
+                taktd_rows taktd
+                write_taktd_config "$sink" "$db_b"
+                taktd_rows taktd-b "$TAKTD_B" "$db_b"
+        done
+        if [[ -n $sink_pid ]]; then
+                stop_pid "$sink_pid"
+        fi
+}
+
+if [[ -n ${TAKTD_B:-} ]]; then
+        [[ -x $TAKTD && -x $TAKTD_B ]] || { echo "run.sh: $TAKTD or $TAKTD_B is missing" >&2; exit 1; }
+        port=$(free_port)
+        printf 'bench-admin\n' >"$WORK/admin.token"
+        printf 'bench-erp\n' >"$WORK/erp.token"
+        printf 'bench-mes\n' >"$WORK/mes.token"
+        ab_rows
+elif [[ -x $TAKTD ]]; then
         port=$(free_port)
         printf 'bench-admin\n' >"$WORK/admin.token"
         printf 'bench-erp\n' >"$WORK/erp.token"
@@ -223,6 +269,10 @@ echo "messages per transaction (before the 202 / before the 202 / over each mess
 echo "whole life); msgs/s = tx/s x messages per transaction. taktd-held = taktd with"
 echo "its deliveries held back (destinations refuse connections): ingest alone."
 echo "cpu = the whole machine's CPU busy during the cell (iowait counts as idle)."
+if [[ -n ${TAKTD_B:-} ]]; then
+        held=; [[ ${HELD:-0} == 1 ]] && held=" (deliveries held)"
+        echo "A/B: taktd = $TAKTD, taktd-b = $TAKTD_B, alternating$held."
+fi
 
 # --- the issue's two goals, from this run's cells ------------------------------
 printf '%s\n' "${ROWS[@]}" | awk -F'|' '
