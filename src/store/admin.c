@@ -161,22 +161,18 @@ int store_work_order_stats(struct store *s, store_json_cb cb, void *arg)
  * retention (forever) compares with NULL and deletes nothing. The trace is
  * append-only: its oldest rows are its first ids, and only those $4 are
  * looked at. tests/store/test_plans.c holds the plan to its indexes. */
-#define PRUNE_CUTOFF(param) "now() - " param "::bigint * interval '1 millisecond'"
 const char store_prune_sql[] =
     "WITH o AS (DELETE FROM outbox WHERE id = ANY(ARRAY(SELECT id FROM outbox"
-    " WHERE state = 'delivered' AND delivered_at < " PRUNE_CUTOFF(
-        "$1") " ORDER BY delivered_at LIMIT $4::int)) RETURNING 1),"
-              " i AS (DELETE FROM inbox WHERE ctid = ANY(ARRAY(SELECT ctid FROM inbox"
-              " WHERE received_at < " PRUNE_CUTOFF(
-                  "$2") " ORDER BY received_at LIMIT $4::int))"
-                        " RETURNING 1),"
-                        " t AS (DELETE FROM trace WHERE id = ANY(ARRAY(SELECT id FROM"
-                        " (SELECT id, at FROM trace ORDER BY id LIMIT $4::int) head"
-                        " WHERE at < " PRUNE_CUTOFF(
-                            "$3") ")) RETURNING 1)"
-                                  " SELECT jsonb_build_object('outbox', (SELECT count(*) FROM o),"
-                                  " 'inbox', (SELECT count(*) FROM i), 'trace', (SELECT count(*) "
-                                  "FROM t))";
+    " WHERE state = 'delivered' AND delivered_at < now() - $1::bigint * interval '1 ms'"
+    " ORDER BY delivered_at LIMIT $4::int)) RETURNING 1),"
+    " i AS (DELETE FROM inbox WHERE ctid = ANY(ARRAY(SELECT ctid FROM inbox"
+    " WHERE received_at < now() - $2::bigint * interval '1 ms'"
+    " ORDER BY received_at LIMIT $4::int)) RETURNING 1),"
+    " t AS (DELETE FROM trace WHERE id = ANY(ARRAY(SELECT id FROM"
+    " (SELECT id, at FROM trace ORDER BY id LIMIT $4::int) head"
+    " WHERE at < now() - $3::bigint * interval '1 ms')) RETURNING 1)"
+    " SELECT jsonb_build_object('outbox', (SELECT count(*) FROM o),"
+    " 'inbox', (SELECT count(*) FROM i), 'trace', (SELECT count(*) FROM t))";
 
 /* A retention as a parameter: decimal milliseconds, or NULL for forever. */
 static const char *retention_param(char *buf, size_t len, uint64_t ms)
