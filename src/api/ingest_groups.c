@@ -5,8 +5,12 @@
  * decided together and committed together. A group is "deciding" from its
  * begin until its commit is sent, then "committing" until the commit
  * callback. The next group begins as soon as no group is deciding, up to
- * INGEST_GROUPS_IN_FLIGHT at once: while one group commits, the next is
- * decided and queued behind it on the same connection (store.h, fast path).
+ * INGEST_GROUPS_IN_FLIGHT at once: while one group commits, the next ones
+ * are decided and queued behind it on the same connection (store.h, fast
+ * path), so PostgreSQL starts on the next group as soon as one is flushed.
+ * Three, not two: with deliveries held back, 2,449 -> 2,686 msg/s at c=64
+ * (three alternating rounds each; four gave no more); with deliveries
+ * running, the same within noise (docs/performance.md, session 6).
  * Answers go out in each group's commit callback, so no 202 precedes its
  * COMMIT. takt's own events (a delivery moved an order, an SLA came due)
  * wait up to INGEST_INTERNAL_WAIT_MS for a source request to share a group
@@ -23,7 +27,7 @@
 #include "takt/metrics.h"
 
 #define INGEST_MAX_GROUP_ITEMS  4000 /* messages per group transaction */
-#define INGEST_GROUPS_IN_FLIGHT 2
+#define INGEST_GROUPS_IN_FLIGHT 3
 #define INGEST_INTERNAL_WAIT_MS 5
 
 struct ingest_group {
