@@ -113,7 +113,8 @@ static bool h_interval(struct cfg_ctx *ctx, const yaml_node_t *key, const yaml_n
         if (!cfg_h_duration(ctx, key, value, base, f))
                 return false;
         if (((struct takt_config *)base)->retention.interval_ms < 100)
-                return cfg_error(ctx, cfg_line(value), "interval: expected 100ms or more");
+                return cfg_error(ctx, cfg_line(value), "expected 100ms or more, got '%s'",
+                                 cfg_scalar(ctx, value));
         return true;
 }
 
