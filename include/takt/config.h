@@ -149,10 +149,11 @@ struct takt_config {
         } delivery;
         /* retention: how long finished rows are kept, 0 = forever
          * (docs/storage.md "Retention"). Pending, held and failed outbox
-         * messages and work orders are never pruned. */
+         * messages, work orders and open orders' inbox records are never
+         * pruned. */
         struct {
                 uint64_t delivered_ms; /* delivered outbox messages, from delivery; default 7d */
-                uint64_t inbox_ms;     /* inbox records, the duplicate window; default 30d */
+                uint64_t inbox_ms;     /* inbox records of finished orders; default 30d */
                 uint64_t trace_ms;     /* trace rows; default 7d */
                 uint64_t interval_ms;  /* between prune rounds when caught up; default 1m */
         } retention;

@@ -219,13 +219,13 @@ int store_sla_pending(struct store *s, store_json_cb cb, void *arg);
 /* How long finished rows are kept, in ms; 0 keeps them forever. */
 struct store_retention {
         uint64_t delivered_ms; /* delivered outbox messages, from their delivery */
-        uint64_t inbox_ms;     /* inbox records, from their arrival */
+        uint64_t inbox_ms;     /* inbox records of finished orders, from arrival */
         uint64_t trace_ms;     /* trace rows, from their first step */
 };
 /* Deletes up to limit rows of each table that are past their retention, in
  * one transaction, oldest first: {"outbox": N, "inbox": N, "trace": N}.
- * Pending, held and failed outbox messages and work orders are never
- * touched. */
+ * Pending, held and failed outbox messages, work orders and the inbox
+ * records of orders not yet closed or cancelled are never touched. */
 int store_prune(struct store *s, const struct store_retention *r, int limit, store_json_cb cb,
                 void *arg);
 

@@ -157,17 +157,21 @@ int store_work_order_stats(struct store *s, store_json_cb cb, void *arg)
  * retention, at most $4 of each, found through an index that starts at the
  * oldest (007_retention_indexes.sql), never by reading young rows, and
  * deleted by id (ctid for the inbox) from an array: as "IN (SELECT ...)"
- * the planner hash-joins the ids with a scan of the whole table. A NULL
- * retention (forever) compares with NULL and deletes nothing. The trace is
+ * the planner hash-joins the ids with a scan of the whole table. An inbox
+ * record stays while its work order is open, however old: a resent
+ * confirmation must stay a duplicate, not count twice. A NULL retention
+ * (forever) compares with NULL and deletes nothing. The trace is
  * append-only: its oldest rows are its first ids, and only those $4 are
  * looked at. tests/store/test_plans.c holds the plan to its indexes. */
 const char store_prune_sql[] =
     "WITH o AS (DELETE FROM outbox WHERE id = ANY(ARRAY(SELECT id FROM outbox"
     " WHERE state = 'delivered' AND delivered_at < now() - $1::bigint * interval '1 ms'"
     " ORDER BY delivered_at LIMIT $4::int)) RETURNING 1),"
-    " i AS (DELETE FROM inbox WHERE ctid = ANY(ARRAY(SELECT ctid FROM inbox"
-    " WHERE received_at < now() - $2::bigint * interval '1 ms'"
-    " ORDER BY received_at LIMIT $4::int)) RETURNING 1),"
+    " i AS (DELETE FROM inbox WHERE ctid = ANY(ARRAY(SELECT x.ctid FROM inbox x"
+    " WHERE x.received_at < now() - $2::bigint * interval '1 ms' AND NOT EXISTS"
+    " (SELECT 1 FROM work_orders w WHERE w.plant = x.envelope->>'plant'"
+    " AND w.work_order = x.envelope->>'work_order' AND w.state NOT IN ('closed', 'cancelled'))"
+    " ORDER BY x.received_at LIMIT $4::int)) RETURNING 1),"
     " t AS (DELETE FROM trace WHERE id = ANY(ARRAY(SELECT id FROM"
     " (SELECT id, at FROM trace ORDER BY id LIMIT $4::int) head"
     " WHERE at < now() - $3::bigint * interval '1 ms')) RETURNING 1)"

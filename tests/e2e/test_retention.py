@@ -1,8 +1,9 @@
 """test_retention — the pruner (config retention:, docs/storage.md
-"Retention") in the real daemon: delivered outbox messages, inbox records
-and trace rows go once past their retention; failed messages and work
-orders stay; a duplicate is a duplicate until its inbox record goes;
-takt_pruned_rows_total counts what went; a reload to forever stops it."""
+"Retention") in the real daemon: delivered outbox messages, trace rows and
+the inbox records of finished orders go once past their retention; failed
+messages, work orders and an open order's inbox records stay, so a resend
+to an open order stays a duplicate; takt_pruned_rows_total counts what
+went; a reload to forever stops it."""
 import re
 import time
 
@@ -83,9 +84,17 @@ def test_prunes_past_retention_and_keeps_what_is_open(daemon, receiver, database
     assert rows(database, "outbox", orders, "state = 'failed'") == 2
     assert count(database, "SELECT count(*) FROM work_orders WHERE work_order LIKE 'RT-%'") == 2
     assert rows(database, "inbox", orders) == 2
-    # The inbox goes after three seconds; the message is no longer a
-    # duplicate but a release of an order takt knows: stale.
-    wait_until(lambda: rows(database, "inbox", orders) == 0, "the inbox pruned")
+    # RT-1 is cancelled, RT-2 stays open. After three seconds the inbox
+    # records of the cancelled order go; those of the open one stay however
+    # old, so that a resend is still a duplicate and never counts twice.
+    assert daemon.ingest("erp", m.cancelled(wo="RT-1")).status == 202
+    wait_until(lambda: rows(database, "inbox", orders[:1]) == 0, "the cancelled order's inbox")
+    time.sleep(1)  # five more rounds
+    assert rows(database, "inbox", orders[1:]) == 1
+    again = daemon.ingest("erp", second)
+    assert again.status == 200 and again.json["status"] == "duplicate", again
+    # The cancelled order's release is no longer a duplicate but a release
+    # of an order takt knows, at a revision it has: stale.
     late = daemon.ingest("erp", first)
     assert late.status == 200 and late.json["status"] == "stale", late
 
