@@ -1,7 +1,8 @@
 /* pruner.h — deletes what is past its retention (config retention:,
- * docs/storage.md "Retention"): delivered outbox messages, finished orders' inbox records and
- * trace rows, in rounds on the admin connection (store_prune), paced by
- * prune_pace.h. Counts what it deleted in takt_pruned_rows_total{table}. */
+ * docs/storage.md "Retention"): delivered outbox messages, the inbox
+ * records of finished orders and trace rows, in rounds on the admin
+ * connection (store_prune), paced by prune_pace.h. Counts what it deleted
+ * in takt_pruned_rows_total{table}. */
 #ifndef TAKT_PRUNER_H
 #define TAKT_PRUNER_H
 
