@@ -190,6 +190,24 @@ taktd_rows() {
                 grep -v -e 'event=store.not_ready' -e 'event=delivery.breaker_open' | tail -n 5 || true
 }
 
+# taktd_files: the port taktd will listen on, and its token files.
+taktd_files() {
+        port=$(free_port)
+        printf 'bench-admin\n' >"$WORK/admin.token"
+        printf 'bench-erp\n' >"$WORK/erp.token"
+        printf 'bench-mes\n' >"$WORK/mes.token"
+}
+
+# start_sink: a takt-bare-server for the deliveries; sets sink (host:port)
+# and sink_pid.
+start_sink() {
+        local sink_port
+        sink_port=$(free_port)
+        start_bg "$WORK/sink.log" "$BARE" "$sink_port"
+        sink_pid=$!
+        sink=127.0.0.1:$sink_port
+}
+
 # ab_rows: the A/B mode (TAKTD_B, header), instead of every other row.
 ab_rows() {
         local db_b sink=127.0.0.1:9 sink_pid=
@@ -200,11 +218,7 @@ ab_rows() {
         write_taktd_config "$sink" "$db_b"
         TAKT_PG_CONNINFO=$db_b "$TAKTD_B" --migrate --config "$WORK/taktd.yaml"
         if [[ ${HELD:-0} != 1 ]]; then
-                local sink_port
-                sink_port=$(free_port)
-                start_bg "$WORK/sink.log" "$BARE" "$sink_port"
-                sink_pid=$!
-                sink=127.0.0.1:$sink_port
+                start_sink
         fi
         for ((round = 1; round <= ${ROUNDS:-3}; round++)); do
                 write_taktd_config "$sink"
@@ -219,16 +233,10 @@ ab_rows() {
 
 if [[ -n ${TAKTD_B:-} ]]; then
         [[ -x $TAKTD && -x $TAKTD_B ]] || { echo "run.sh: $TAKTD or $TAKTD_B is missing" >&2; exit 1; }
-        port=$(free_port)
-        printf 'bench-admin\n' >"$WORK/admin.token"
-        printf 'bench-erp\n' >"$WORK/erp.token"
-        printf 'bench-mes\n' >"$WORK/mes.token"
+        taktd_files
         ab_rows
 elif [[ -x $TAKTD ]]; then
-        port=$(free_port)
-        printf 'bench-admin\n' >"$WORK/admin.token"
-        printf 'bench-erp\n' >"$WORK/erp.token"
-        printf 'bench-mes\n' >"$WORK/mes.token"
+        taktd_files
         write_taktd_config 127.0.0.1:9
         TAKT_PG_CONNINFO=$DB "$TAKTD" --migrate --config "$WORK/taktd.yaml"
 
@@ -240,10 +248,8 @@ elif [[ -x $TAKTD ]]; then
         sql -d "$DB" -c "DROP SEQUENCE pg_takt_group"
 
         # --- taktd, delivering to a sink -------------------------------------------
-        sink_port=$(free_port)
-        start_bg "$WORK/sink.log" "$BARE" "$sink_port"
-        sink_pid=$!
-        write_taktd_config "127.0.0.1:$sink_port"
+        start_sink
+        write_taktd_config "$sink"
         taktd_rows taktd
         stop_pid "$sink_pid"
 

@@ -18,7 +18,9 @@
 
 #define PRUNER_NOT_READY_MS 1000
 
-static const char *const tables[] = {"outbox", "inbox", "trace"};
+/* The tables store_prune reports on, in its order (the log line's too). */
+enum { N_TABLES = 3 };
+static const char *const tables[N_TABLES] = {"outbox", "inbox", "trace"};
 
 struct pruner {
         struct store *store;
@@ -46,21 +48,18 @@ static void on_pruned(void *arg, json_t *result, const char *error)
                 return;
         }
         bool full = false;
-        json_int_t total = 0;
-        for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-                json_int_t n = json_integer_value(json_object_get(result, tables[i]));
+        long long n[N_TABLES], total = 0;
+        for (size_t i = 0; i < N_TABLES; i++) {
+                n[i] = json_integer_value(json_object_get(result, tables[i]));
                 const char *labels[] = {tables[i]};
-                metric_add(metric_series_get(p->pruned, labels), (double)n);
-                full |= n >= PRUNE_BATCH_ROWS;
-                total += n;
+                metric_add(metric_series_get(p->pruned, labels), (double)n[i]);
+                full |= n[i] >= PRUNE_BATCH_ROWS;
+                total += n[i];
         }
-        if (total > 0)
-                log_debug("prune.round", "outbox=%lld inbox=%lld trace=%lld took_ms=%llu",
-                          (long long)json_integer_value(json_object_get(result, "outbox")),
-                          (long long)json_integer_value(json_object_get(result, "inbox")),
-                          (long long)json_integer_value(json_object_get(result, "trace")),
-                          (unsigned long long)took);
         json_decref(result);
+        if (total > 0)
+                log_debug("prune.round", "outbox=%lld inbox=%lld trace=%lld took_ms=%llu", n[0],
+                          n[1], n[2], (unsigned long long)took);
         arm(p, prune_next_delay_ms(full, took, p->interval_ms));
 }
 
@@ -84,7 +83,7 @@ struct pruner *pruner_new(struct event_base *base, struct store *store, struct m
         p->pruned = metrics_family(metrics, "takt_pruned_rows_total",
                                    "Rows deleted past their retention, by table.", METRIC_COUNTER,
                                    labels, NULL, 0);
-        for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+        for (size_t i = 0; i < N_TABLES; i++) {
                 const char *values[] = {tables[i]};
                 metric_series_get(p->pruned, values); /* every table shows, from 0 */
         }

@@ -200,14 +200,6 @@ static long prune_round(PGconn *c, long deleted[3])
         return buffers;
 }
 
-static long count(PGconn *c, const char *sql)
-{
-        PGresult *r = run(c, sql);
-        long n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
-        PQclear(r);
-        return n;
-}
-
 static void test_prune_deletes_oldest_past_retention_only(void **state)
 {
         (void)state;
@@ -269,14 +261,14 @@ static void test_prune_deletes_oldest_past_retention_only(void **state)
         }
         assert_int_equal(total[0], OLD_ROWS);
         /* Everything young and every open message stays. */
-        assert_int_equal(count(c, "SELECT count(*) FROM outbox WHERE state = 'delivered'"),
+        assert_int_equal(pgt_long(ci, "SELECT count(*) FROM outbox WHERE state = 'delivered'"),
                          YOUNG_ROWS);
-        assert_int_equal(count(c, "SELECT count(*) FROM outbox WHERE state <> 'delivered'"),
+        assert_int_equal(pgt_long(ci, "SELECT count(*) FROM outbox WHERE state <> 'delivered'"),
                          OPEN_ROWS);
         /* An open order's records stay, however old: a resend is still a
          * duplicate. */
-        assert_int_equal(count(c, "SELECT count(*) FROM inbox"), OPEN_ORDER_INBOX + YOUNG_ROWS);
-        assert_int_equal(count(c, "SELECT count(*) FROM trace"), YOUNG_ROWS);
+        assert_int_equal(pgt_long(ci, "SELECT count(*) FROM inbox"), OPEN_ORDER_INBOX + YOUNG_ROWS);
+        assert_int_equal(pgt_long(ci, "SELECT count(*) FROM trace"), YOUNG_ROWS);
 
         /* Caught up (and vacuumed, as autovacuum will have): a round reads
          * the first batch of trace rows and the open order's old inbox
