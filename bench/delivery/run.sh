@@ -20,6 +20,9 @@
 # A metrics line per row cross-checks with takt_end_to_end_seconds (scraped
 # before and after; bucket bounds, not samples).
 #
+# Every row starts settled (bench/ingest/lib.sh settle: CHECKPOINT, sync),
+# so no row pays for the page-cache writeback of the one before it.
+#
 # Builds a Release tree (build-dbench/), then re-runs itself inside
 # tests/harness/with-postgres.sh. Every process it starts is stopped by PID.
 # Knobs (environment): RATES (open-loop msg/s, default "1000"; "" for
@@ -158,6 +161,7 @@ generate() {
         shift 3
         local plant=DE01 dest=mes-de01 out joined note
         [[ $kind == kafka ]] && plant=DE02 dest=events
+        settle "$DB"
         start_sink "$kind" "$prefix"
         scrape "$WORK/m0"
         out=$("$LOADGEN" -u "http://127.0.0.1:$port/v1/ingest/erp" -t bench-erp -p "$plant" \
@@ -248,6 +252,7 @@ while ((sent < BACKLOG)); do
 done
 pending=$(sql -d "$DB" -At -c "SELECT count(*) FROM outbox WHERE state = 'pending'")
 echo "bench: backlog of $pending pending messages; starting the receiver"
+settle "$DB"
 scrape "$WORK/m0"
 t_start=$(mono)
 start_sink http "$prefix"
@@ -277,6 +282,7 @@ ANALYZE bench_outbox;
 SQL
 copied=$(sql -d "$DB" -At -c "SELECT count(*) FROM bench_outbox")
 turns=$(((copied + 99) / 100))
+settle "$DB"
 pgb=$(pgbench -n -f "$HERE/pg_claim_mark.sql" -c 1 -j 1 -t "$turns" -D last=0 "$DB" 2>&1) || {
         row pgbench-claim-mark failed - - "$(tail -n 1 <<<"$pgb")"
         turns=0

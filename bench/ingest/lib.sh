@@ -34,6 +34,18 @@ sql() {
         PGOPTIONS='-c client_min_messages=warning' psql -X -q "$@"
 }
 
+# settle DB: CHECKPOINT, then sync: the next cell starts with no dirty data
+# in the page cache. Without it a cell pays for the one before it: the kernel
+# writes pages back once they are 30 s old (vm.dirty_expire_centisecs), and
+# that burst slows the WAL flush every commit waits for. Seen as a 0.1-0.6 s
+# stall of every 202 ~10 s into the delivery bench's Kafka row, 30 s after
+# the HTTP rows (perf sched: kworker writeback, PostgreSQL in D state); gone
+# with a settle before the row.
+settle() {
+        sql -d "$1" -c CHECKPOINT
+        sync
+}
+
 free_port() {
         python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

@@ -28,6 +28,9 @@
 #            deliveries (and the dispatched transitions they cause) on the
 #            same two cores.
 #
+# Every cell starts settled (lib.sh settle: CHECKPOINT, sync), so no cell
+# pays for the page-cache writeback of the one before it.
+#
 # Builds a Release tree (build-bench/), then re-runs itself inside
 # tests/harness/with-postgres.sh (a throwaway PostgreSQL 15). Every process it
 # starts is stopped by PID. Knobs (environment): DURATION (s per cell,
@@ -88,6 +91,7 @@ busy_since() {
 loadgen_row() {
         local name=$1 c=$2 url=$3 token=${4:-}
         local out mark
+        settle "$DB"
         mark=$(cpu_mark)
         out=$("$LOADGEN" -u "$url" ${token:+-t "$token"} -c "$c" -d "$DURATION" -w "$WARMUP" 2>"$WORK/loadgen.err") ||
                 true
@@ -104,6 +108,7 @@ pgbench_row() {
         local name=$1 script=$2 per_tx=$3 c=$4
         shift 4
         local jobs=$((c < 2 ? c : 2)) prefix=$WORK/pgb-$name-$c out mark
+        settle "$DB"
         mark=$(cpu_mark)
         out=$(pgbench -n -f "$script" -c "$c" -j "$jobs" -T "$DURATION" -l \
                 --log-prefix="$prefix" "$@" "$DB" 2>&1) || {
@@ -177,7 +182,7 @@ EOF
 # $TAKTD) on taktd.yaml, one row per concurrency, stop it.
 taktd_rows() {
         local bin=${2:-$TAKTD} db=${3:-$DB}
-        sql -d "$db" -c "TRUNCATE inbox, work_orders, outbox, trace RESTART IDENTITY" -c "CHECKPOINT"
+        sql -d "$db" -c "TRUNCATE inbox, work_orders, outbox, trace RESTART IDENTITY"
         TAKT_PG_CONNINFO=$db start_bg "$WORK/$1.log" "$bin" --foreground --config "$WORK/taktd.yaml"
         local taktd_pid=$!
         wait_ready "http://127.0.0.1:$port"
