@@ -16,6 +16,7 @@ PACKAGES=(
         librdkafka-dev       # Kafka producer and the embedded mock cluster
         libssl-dev           # TLS, HMAC-SHA256
         libyaml-dev          # configuration file
+        libjemalloc-dev      # taktd's allocator (docs/architecture.md, "Memory allocator")
         libcmocka-dev        # unit tests
         postgresql-15        # server for integration tests and scripts/run.sh
         postgresql-client-15 # psql, pgbench

@@ -42,7 +42,7 @@ echo "test-deb: built $(basename "$deb")"
 info=$(dpkg-deb -I "$deb")
 [[ $(dpkg-deb -f "$deb" Package) == takt ]] || fail "package is not named takt"
 depends=$(dpkg-deb -f "$deb" Depends)
-for dep in adduser libevent libpq5 librdkafka libjansson libyaml libssl3; do
+for dep in adduser libevent libpq5 librdkafka libjansson libyaml libssl3 libjemalloc2; do
         grep -q "$dep" <<<"$depends" || fail "Depends lacks $dep: $depends"
 done
 for script in postinst prerm postrm conffiles; do
