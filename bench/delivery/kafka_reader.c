@@ -117,6 +117,13 @@ static void write_count(int fd, size_t n)
                 fprintf(stderr, "kafka: cannot write the count\n");
 }
 
+/* The count file, created empty (run.sh starts the generator once it
+ * exists); -1 when it cannot be. */
+static int count_open(const char *path)
+{
+        return open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+}
+
 int main(int argc, char **argv)
 {
         if (argc != 5) {
@@ -131,7 +138,7 @@ int main(int argc, char **argv)
 
         char count_path[4096];
         snprintf(count_path, sizeof(count_path), "%s.count", argv[4]);
-        int count_fd = -1; /* opened (so created) once caught up: run.sh waits for the file */
+        int count_fd = -1; /* created once caught up */
         struct arrivals arr = {.prefix = argv[3]};
         struct catch_up caught = {0};
         rd_kafka_t *rk = consumer_new(argv[1], argv[2], &caught.partitions);
@@ -159,7 +166,7 @@ int main(int argc, char **argv)
                 if (rc)
                         break;
                 if (caught.done && count_fd < 0)
-                        count_fd = open(count_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+                        count_fd = count_open(count_path);
                 if (caught.done && at - last_count >= 0.2) {
                         write_count(count_fd, arr.n);
                         last_count = at;
@@ -168,7 +175,7 @@ int main(int argc, char **argv)
         rd_kafka_consumer_close(rk);
         rd_kafka_destroy(rk);
         if (count_fd < 0)
-                count_fd = open(count_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+                count_fd = count_open(count_path);
         write_count(count_fd, arr.n);
         if (count_fd >= 0)
                 close(count_fd);
