@@ -89,7 +89,7 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://takt.example.org/")
 # Library dependencies come from dpkg-shlibdeps (libevent, libpq, librdkafka,
-# jansson, libyaml, OpenSSL); adduser for the postinst (init-system-helpers,
+# jansson, libyaml, OpenSSL, jemalloc); adduser for the postinst (init-system-helpers,
 # for deb-systemd-helper and deb-systemd-invoke, is essential).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
