@@ -178,7 +178,7 @@ static int migrate_in_txn(PGconn *pg, int *version, char *err, size_t errlen)
 
 int store_migrate_blocking(const char *conninfo, int *version, char *err, size_t errlen)
 {
-        PGconn *pg = pgb_connect(conninfo, err, errlen);
+        PGconn *pg = pgb_connect(conninfo, "migrate", err, errlen);
         if (!pg)
                 return -1;
         int v = 0;

@@ -23,9 +23,9 @@ void pgb_error_text(const PGconn *pg, const PGresult *res, char *buf, size_t len
         store_one_line(buf, len, msg);
 }
 
-PGconn *pgb_connect(const char *conninfo, char *err, size_t errlen)
+PGconn *pgb_connect(const char *conninfo, const char *role, char *err, size_t errlen)
 {
-        PGconn *pg = PQconnectdb(conninfo);
+        PGconn *pg = store_pq_connect(conninfo, role, false);
         if (!pg) {
                 snprintf(err, errlen, "postgres unreachable: out of memory");
                 return NULL;

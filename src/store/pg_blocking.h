@@ -7,9 +7,10 @@
 
 #include <libpq-fe.h>
 
-/* Connect; NULL with err on failure. Server notices are dropped (the CLI
- * prints only its own result). The caller PQfinish()es the connection. */
-PGconn *pgb_connect(const char *conninfo, char *err, size_t errlen);
+/* Connect as "taktd-<role>" (store_pq_connect); NULL with err on failure.
+ * Server notices are dropped (the CLI prints only its own result). The
+ * caller PQfinish()es the connection. */
+PGconn *pgb_connect(const char *conninfo, const char *role, char *err, size_t errlen);
 
 /* Run one statement with text params. Returns the result (caller
  * PQclear()s) when it succeeded, else NULL with err ("<what>: <message>"). */

@@ -375,7 +375,7 @@ static void pgc_start_connect(struct pg_conn *c)
 {
         c->state = PGC_CONNECTING;
         log_debug("store.pg.connecting", "conn=%s", c->name);
-        c->pg = PQconnectStart(c->conninfo);
+        c->pg = store_pq_connect(c->conninfo, c->name, true);
         if (!c->pg) {
                 pgc_fail(c, "out of memory");
                 return;
@@ -385,7 +385,8 @@ static void pgc_start_connect(struct pg_conn *c)
                 return;
         }
         PQsetNoticeProcessor(c->pg, notice_to_log, c);
-        /* libpq: after PQconnectStart, act as if PQconnectPoll said WRITING. */
+        /* libpq: after PQconnectStartParams, act as if PQconnectPoll said
+         * WRITING. */
         pgc_wait(c, EV_WRITE, PGC_CONNECT_TIMEOUT_S);
 }
 

@@ -52,7 +52,7 @@ int store_replay_blocking(const char *conninfo, const struct store_replay_select
                 return -1;
         }
         const char *params[] = {sel->message_id, sel->destination, sel->plant, "cli"};
-        PGconn *pg = pgb_connect(conninfo, err, errlen);
+        PGconn *pg = pgb_connect(conninfo, "replay", err, errlen);
         if (!pg)
                 return -1;
         long n = 0;

@@ -5,6 +5,7 @@
 #include "takt/store.h"
 #include "pg_conn.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* The store's connections, each with its own FIFO: ingest batches, delivery
@@ -50,6 +51,12 @@ void batch_line_shutdown(struct batch_line *line);
 /* Detach the batches the caller still holds; free the line. */
 void batch_line_free(struct batch_line *line);
 struct batch_line *store_batch_line(struct store *s);
+
+/* A connection to conninfo named "taktd-<role>" (its application_name
+ * unless conninfo or PGAPPNAME sets one): started (PQconnectStartParams)
+ * when async, else made (PQconnectdbParams). Owned by the caller
+ * (PQfinish); NULL only when out of memory. */
+PGconn *store_pq_connect(const char *conninfo, const char *role, bool async);
 
 /* Error text on one line (newlines and tabs become spaces, trailing ones
  * dropped; NULL or "" become "unknown error"), and the same with double

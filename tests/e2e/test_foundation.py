@@ -9,6 +9,7 @@ import time
 import pytest
 
 from takt_e2e.daemon import default_body
+from takt_e2e.pg import psql
 
 from e2e_util import wait_ready
 
@@ -161,6 +162,36 @@ def test_readyz_names_migrate_until_the_schema_exists(taktd, pg):
     while d.get("/readyz").status != 200:
         assert time.monotonic() < deadline, "not ready 15 s after taktd --migrate"
         time.sleep(0.2)
+
+
+def taktd_connection_names(conninfo, expected, timeout=15):
+    """The application_name of every other connection to conninfo's
+    database, once it is `expected` (a set) or after timeout."""
+    query = ("SELECT string_agg(application_name, ',' ORDER BY application_name) "
+             "FROM pg_stat_activity WHERE datname = current_database() "
+             "AND pid <> pg_backend_pid()")
+    deadline = time.monotonic() + timeout
+    while True:
+        names = set(filter(None, psql(conninfo, query).split(",")))
+        if names == expected or time.monotonic() > deadline:
+            return names
+        time.sleep(0.1)
+
+
+def test_connections_are_named_for_their_role_unless_conninfo_names_them(taktd, database):
+    # A DBA looking at pg_stat_activity sees which of taktd's connections is
+    # which; an operator's own application_name wins.
+    d = taktd()
+    wait_ready(d)
+    roles = {"taktd-ingest", "taktd-delivery", "taktd-admin", "taktd-listen"}
+    assert taktd_connection_names(database, roles) == roles
+    d.stop(timeout=10.0)
+    named = (database + ("&" if "?" in database else "?") + "application_name=line3-broker"
+             if re.match(r"^postgres(ql)?://", database)
+             else database + " application_name=line3-broker")
+    d = taktd(conninfo=named)
+    wait_ready(d)
+    assert taktd_connection_names(database, {"line3-broker"}) == {"line3-broker"}
 
 
 def test_metrics_pass_promtool_and_carry_build_and_process_metrics(taktd):
