@@ -65,7 +65,7 @@ WORK=$(mktemp -d /tmp/takt-dbench.XXXXXX)
 chmod 755 "$WORK"
 ROWS=()
 # PIDS, cleanup (trap EXIT), with_db, sql, free_port, start_bg, stop_pid,
-# wait_http, wait_ready, field
+# wait_http, wait_ready, field, settle, taktd_files
 source "$ROOT/bench/ingest/lib.sh"
 
 mono() { python3 -c 'import time; print(f"{time.monotonic():.6f}")'; }
@@ -187,9 +187,7 @@ sql -d "$ADMIN_DB" -c "DROP DATABASE IF EXISTS takt_dbench" -c "CREATE DATABASE 
 DB=$(with_db "$TAKT_PG_CONNINFO" takt_dbench)
 
 sink_port=$(free_port)
-port=$(free_port)
-printf 'bench-admin\n' >"$WORK/admin.token"
-printf 'bench-erp\n' >"$WORK/erp.token"
+taktd_files
 cat >"$WORK/taktd.yaml" <<EOF
 listen: {address: 127.0.0.1, port: $port}
 admin: {token_file: admin.token}

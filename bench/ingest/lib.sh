@@ -1,7 +1,8 @@
 # bench/ingest/lib.sh — shell helpers shared by the benchmarks' run.sh
 # scripts (sourced, not run). The sourcing script sets WORK (a scratch
-# directory) before it; every process started with start_bg is remembered in
-# PIDS and stopped by PID, and WORK removed, on exit.
+# directory) before it, and ROOT and DB before write_taktd_config; every
+# process started with start_bg is remembered in PIDS and stopped by PID,
+# and WORK removed, on exit.
 # shellcheck shell=bash
 PIDS=()
 
@@ -48,6 +49,48 @@ settle() {
 
 free_port() {
         python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# taktd_files: the port taktd will listen on, and its token files.
+taktd_files() {
+        port=$(free_port)
+        printf 'bench-admin\n' >"$WORK/admin.token"
+        printf 'bench-erp\n' >"$WORK/erp.token"
+        printf 'bench-mes\n' >"$WORK/mes.token"
+}
+
+# start_sink: a takt-bare-server ($BARE) for the deliveries; sets sink
+# (host:port) and sink_pid.
+# shellcheck disable=SC2034 # sink and sink_pid are what it returns
+start_sink() {
+        local sink_port
+        sink_port=$(free_port)
+        start_bg "$WORK/sink.log" "$BARE" "$sink_port"
+        sink_pid=$!
+        sink=127.0.0.1:$sink_port
+}
+
+# write_taktd_config SINK [DB]: $WORK/taktd.yaml listening on $port, with
+# both destinations at http://SINK, on DB (default $DB); plant DE01 routes
+# work_order.released to both (the benchmarks' two-destination setup).
+write_taktd_config() {
+        cat >"$WORK/taktd.yaml" <<EOF
+listen: {address: 127.0.0.1, port: $port}
+admin: {token_file: admin.token}
+postgres: {conninfo: "${2:-$DB}", migrate: manual}
+dialects_dir: "$ROOT/conf/dialects"
+kafka: {brokers: embedded}
+sources:
+  erp: {kind: erp, dialect: canonical, token_file: erp.token}
+  mes-de01: {kind: mes, dialect: canonical, plant: DE01, token_file: mes.token}
+destinations:
+  mes-de01: {type: http, url: "http://$1/mes", dialect: canonical, max_in_flight: 64}
+  archive: {type: http, url: "http://$1/archive", dialect: canonical, max_in_flight: 64}
+plants:
+  DE01:
+    routes:
+      "work_order.released": [mes-de01, archive]
+EOF
 }
 
 # start_bg LOG CMD...: start CMD in the background, remember its PID in $!.

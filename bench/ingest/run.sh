@@ -156,28 +156,6 @@ if [[ -z ${TAKTD_B:-} ]]; then
         sql -d "$DB" -c "DROP TABLE bench_inbox"
 fi
 
-# write_taktd_config SINK [DB]: taktd.yaml with both destinations at
-# http://SINK, on DB (default $DB).
-write_taktd_config() {
-        cat >"$WORK/taktd.yaml" <<EOF
-listen: {address: 127.0.0.1, port: $port}
-admin: {token_file: admin.token}
-postgres: {conninfo: "${2:-$DB}", migrate: manual}
-dialects_dir: "$ROOT/conf/dialects"
-kafka: {brokers: embedded}
-sources:
-  erp: {kind: erp, dialect: canonical, token_file: erp.token}
-  mes-de01: {kind: mes, dialect: canonical, plant: DE01, token_file: mes.token}
-destinations:
-  mes-de01: {type: http, url: "http://$1/mes", dialect: canonical, max_in_flight: 64}
-  archive: {type: http, url: "http://$1/archive", dialect: canonical, max_in_flight: 64}
-plants:
-  DE01:
-    routes:
-      "work_order.released": [mes-de01, archive]
-EOF
-}
-
 # taktd_rows NAME [BINARY [DB]]: empty tables, start BINARY (default
 # $TAKTD) on taktd.yaml, one row per concurrency, stop it.
 taktd_rows() {
@@ -193,24 +171,6 @@ taktd_rows() {
         echo "bench: $1's last warnings and errors:"
         grep -E 'level=(warn|error)' "$WORK/$1.log" |
                 grep -v -e 'event=store.not_ready' -e 'event=delivery.breaker_open' | tail -n 5 || true
-}
-
-# taktd_files: the port taktd will listen on, and its token files.
-taktd_files() {
-        port=$(free_port)
-        printf 'bench-admin\n' >"$WORK/admin.token"
-        printf 'bench-erp\n' >"$WORK/erp.token"
-        printf 'bench-mes\n' >"$WORK/mes.token"
-}
-
-# start_sink: a takt-bare-server for the deliveries; sets sink (host:port)
-# and sink_pid.
-start_sink() {
-        local sink_port
-        sink_port=$(free_port)
-        start_bg "$WORK/sink.log" "$BARE" "$sink_port"
-        sink_pid=$!
-        sink=127.0.0.1:$sink_port
 }
 
 # ab_rows: the A/B mode (TAKTD_B, header), instead of every other row.

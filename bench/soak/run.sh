@@ -48,35 +48,16 @@ TAKTD=${TAKTD_BIN:-$BUILD/taktd}
 WORK=$(mktemp -d /tmp/takt-soak.XXXXXX)
 chmod 755 "$WORK"
 DB=$TAKT_PG_CONNINFO
-# PIDS, cleanup (trap EXIT), sql, free_port, start_bg, stop_pid, wait_ready
+# PIDS, cleanup (trap EXIT), sql, free_port, start_bg, stop_pid, wait_ready,
+# settle, start_sink, taktd_files, write_taktd_config
 source "$ROOT/bench/ingest/lib.sh"
 
 sink=127.0.0.1:9
 if [[ $HELD != 1 ]]; then
-        sink_port=$(free_port)
-        start_bg "$WORK/sink.log" "$BARE" "$sink_port"
-        sink=127.0.0.1:$sink_port
+        start_sink
 fi
-port=$(free_port)
-printf 'bench-admin\n' >"$WORK/admin.token"
-printf 'bench-erp\n' >"$WORK/erp.token"
-cat >"$WORK/taktd.yaml" <<EOF
-listen: {address: 127.0.0.1, port: $port}
-admin: {token_file: admin.token}
-postgres: {conninfo: "$DB", migrate: manual}
-dialects_dir: "$ROOT/conf/dialects"
-kafka: {brokers: embedded}
-sources:
-  erp: {kind: erp, dialect: canonical, token_file: erp.token}
-  mes-de01: {kind: mes, dialect: canonical, plant: DE01, token_file: erp.token}
-destinations:
-  mes-de01: {type: http, url: "http://$sink/mes", dialect: canonical, max_in_flight: 64}
-  archive: {type: http, url: "http://$sink/archive", dialect: canonical, max_in_flight: 64}
-plants:
-  DE01:
-    routes:
-      "work_order.released": [mes-de01, archive]
-EOF
+taktd_files
+write_taktd_config "$sink"
 TAKT_PG_CONNINFO=$DB "$TAKTD" --migrate --config "$WORK/taktd.yaml" >/dev/null
 settle "$DB"
 TAKT_PG_CONNINFO=$DB start_bg "$WORK/taktd.log" "$TAKTD" --foreground --config "$WORK/taktd.yaml"
@@ -101,12 +82,13 @@ cpu_ticks() {
         done | awk '{t += $14 + $15} END {print t + 0}'
 }
 main_ticks() { awk '{print $14 + $15}' "/proc/$taktd_pid/task/$taktd_pid/stat"; }
-# metric NAME FILTER: sum of NAME's samples whose labels match FILTER.
+# metric SCRAPE NAME FILTER: sum of NAME's samples in SCRAPE (the text of
+# /metrics) whose labels match FILTER.
 metric() {
-        curl -s "http://127.0.0.1:$port/metrics" |
-                awk -v n="$1" -v f="$2" '$1 ~ "^" n "[{ ]" && $1 ~ f {s += $NF} END {printf "%.0f", s}'
+        awk -v n="$2" -v f="$3" '$1 ~ "^" n "[{ ]" && $1 ~ f {s += $NF} END {printf "%.0f", s}' <<<"$1"
 }
-accepted() { metric takt_ingest_messages_total 'result="accepted"'; }
+scrape() { curl -s "http://127.0.0.1:$port/metrics"; }
+accepted() { metric "$1" takt_ingest_messages_total 'result="accepted"'; }
 
 echo "soak: c=$C for ${DURATION}s, rows every ${INTERVAL}s, deliveries $([[ $HELD == 1 ]] && echo held || echo running);" \
         "backends: $backends"
@@ -115,13 +97,14 @@ start_bg "$WORK/loadgen.log" "$LOADGEN" -u "http://127.0.0.1:$port/v1/ingest/erp
 loadgen_pid=$!
 printf '%6s %8s %8s %8s %7s %9s\n' t_s msg/s main_us pg_us rss_mb pending
 hz=$(getconf CLK_TCK)
-n0=$(accepted) m0=$(main_ticks) p0=$(cpu_ticks "${backend_pids[@]}") first="" last=""
+n0=$(accepted "$(scrape)") m0=$(main_ticks) p0=$(cpu_ticks "${backend_pids[@]}") first="" last=""
 for ((t = INTERVAL; t <= DURATION; t += INTERVAL)); do
         sleep "$INTERVAL"
-        n1=$(accepted) m1=$(main_ticks) p1=$(cpu_ticks "${backend_pids[@]}")
+        metrics=$(scrape)
+        n1=$(accepted "$metrics") m1=$(main_ticks) p1=$(cpu_ticks "${backend_pids[@]}")
         row=$(awk -v t="$t" -v dn=$((n1 - n0)) -v dm=$((m1 - m0)) -v dp=$((p1 - p0)) \
                 -v iv="$INTERVAL" -v hz="$hz" -v rss="$(awk '/VmRSS/ {print $2}' "/proc/$taktd_pid/status")" \
-                -v pend="$(metric takt_outbox_messages 'state="pending"')" \
+                -v pend="$(metric "$metrics" takt_outbox_messages 'state="pending"')" \
                 'BEGIN {n = dn > 0 ? dn : 1
                         printf "%6d %8.0f %8.0f %8.0f %7.0f %9d\n", t, dn / iv, dm * 1e6 / hz / n,
                                dp * 1e6 / hz / n, rss / 1024, pend}')
